@@ -1,0 +1,61 @@
+# The two set-up commands of the README: `make book` and `make test`.
+# Both create .venv and install the project into it first.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BUILD  := _build
+NB_DIR := $(BUILD)/nbtest
+# Fashion-MNIST's offline copy beside the repository (CI's), when it is there.
+SHARED_DATA := $(abspath ../shared/data)
+ifneq ($(wildcard $(SHARED_DATA)/FashionMNIST/raw),)
+export D2LCORE_DATA ?= $(SHARED_DATA)
+endif
+# Keep matplotlib's and other caches inside the build folder.
+export MPLCONFIGDIR := $(abspath $(BUILD))/.mplconfig
+
+.PHONY: help venv book book-strict test unit nbtest clean
+
+help:
+	@echo "make book   - build the website (full mode) into $(BUILD)/html"
+	@echo "make test   - unit tests and every notebook under nbval (quick mode)"
+	@echo "make clean  - remove build outputs (keeps .venv)"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[book,dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+venv: $(VENV)/.installed
+
+book: venv
+	$(VENV)/bin/jupyter-book build . --path-output .
+	@echo "The website is in $(abspath $(BUILD))/html: open $(abspath $(BUILD))/html/index.html"
+
+# Strict build on a clean build folder: warnings are errors, a failing cell fails the build.
+# It runs in the quick mode with its own execution cache, so it never mixes with full outputs.
+book-strict: export D2LCORE_QUICK = 1
+book-strict: venv
+	rm -rf $(BUILD)/html $(BUILD)/.doctrees $(BUILD)/jupyter_execute $(BUILD)/.jupyter_cache_quick
+	mkdir -p $(BUILD)
+	sed 's|cache: _build/.jupyter_cache$$|cache: _build/.jupyter_cache_quick|' _config.yml > $(BUILD)/_config_quick.yml
+	$(VENV)/bin/jupyter-book build . --path-output . --config $(BUILD)/_config_quick.yml -n -W --keep-going
+
+unit: venv
+	$(PY) -m pytest tests
+
+nbtest: venv
+	rm -rf $(NB_DIR) && mkdir -p $(NB_DIR)
+	cd chapters && find . -name 'ch*.md' | while read f; do \
+	  mkdir -p "../$(NB_DIR)/$$(dirname $$f)"; \
+	  ../$(VENV)/bin/jupytext --quiet --to ipynb -o "../$(NB_DIR)/$${f%.md}.ipynb" "$$f" || exit 1; \
+	done
+	D2LCORE_QUICK=1 $(PY) -m pytest --nbval-lax -p no:randomly -o addopts="" --rootdir $(NB_DIR) $(NB_DIR)
+
+test: export D2LCORE_QUICK = 1
+test: unit nbtest
+
+clean:
+	rm -rf $(BUILD)

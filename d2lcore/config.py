@@ -1,0 +1,169 @@
+"""Settings decided in one place: the run mode, the data root, the device and the seed.
+
+Nothing else in d2lcore (and no notebook) reads an environment variable: they call these
+functions. Environment variables:
+
+``D2LCORE_QUICK``  ``1``/``true`` selects the *quick* mode (small budgets, used by CI);
+                   anything else, or unset, is the *full* mode (the book's settings).
+``D2LCORE_DATA``   the folder that holds ``FashionMNIST/raw/``.
+``D2LCORE_DEVICE`` a device name (``cpu``, ``cuda``, ``cuda:1``, ``mps``) to use by default.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import torch
+
+from . import validate
+
+__all__ = [
+    "Mode",
+    "mode",
+    "is_quick",
+    "choose",
+    "epochs",
+    "num_examples",
+    "data_root",
+    "default_cache_dir",
+    "device",
+    "seed",
+]
+
+T = TypeVar("T")
+Mode = Literal["full", "quick"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def mode() -> Mode:
+    """The run mode: ``"quick"`` when ``D2LCORE_QUICK`` is true, else ``"full"``.
+
+    Read on every call, so a test (or a reader) can switch it with ``os.environ``.
+    """
+    raw = os.environ.get("D2LCORE_QUICK", "").strip().lower()
+    if raw in _TRUE:
+        return "quick"
+    if raw in _FALSE:
+        return "full"
+    raise ValueError(
+        f"D2LCORE_QUICK={raw!r} is not understood; expected one of "
+        f"{sorted(_TRUE | _FALSE - {''})} (or unset for the full mode)"
+    )
+
+
+def is_quick() -> bool:
+    """True in the quick mode (``D2LCORE_QUICK=1``)."""
+    return mode() == "quick"
+
+
+def choose(full: T, quick: T) -> T:
+    """Return ``full`` in the full mode and ``quick`` in the quick mode: the one switch."""
+    return quick if is_quick() else full
+
+
+def epochs(full: int, quick: int = 1) -> int:
+    """The number of epochs to train: the book's ``full`` count, or ``min(full, quick)``."""
+    validate.non_negative_int("full", full)
+    validate.non_negative_int("quick", quick)
+    return min(full, quick) if is_quick() else full
+
+
+def num_examples(full: int, quick_fraction: float = 0.1, minimum: int = 1) -> int:
+    """A data-set size: ``full`` in the full mode, ``ceil(full * quick_fraction)`` in quick.
+
+    ``minimum`` keeps the quick size from falling below what an example needs.
+    """
+    validate.positive_int("full", full)
+    if not 0 < quick_fraction <= 1:
+        raise ValueError(f"quick_fraction must be in (0, 1], got {quick_fraction!r}")
+    if not is_quick():
+        return full
+    return min(full, max(minimum, math.ceil(full * quick_fraction)))
+
+
+def default_cache_dir() -> Path:
+    """The per-user cache folder: ``$XDG_CACHE_HOME/d2lcore`` or ``~/.cache/d2lcore``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "d2lcore"
+
+
+def data_root(root: str | os.PathLike[str] | None = None) -> Path:
+    """The folder that holds the data sets, decided in this order:
+
+    1. the ``root`` argument, when given;
+    2. the ``D2LCORE_DATA`` environment variable, when set and not empty;
+    3. :func:`default_cache_dir` ``/ "data"``.
+    """
+    if root is not None:
+        return Path(root).expanduser()
+    env = os.environ.get("D2LCORE_DATA", "").strip()
+    if env:
+        return Path(env).expanduser()
+    return default_cache_dir() / "data"
+
+
+def device(name: str | torch.device | None = None) -> torch.device:
+    """The device to compute on: ``name`` if given, else ``D2LCORE_DEVICE``, else the best one
+    present (``cuda``, then ``mps``, then ``cpu``).
+
+    An unknown or absent device raises a ``ValueError`` that says which devices exist here.
+    """
+    if isinstance(name, torch.device):
+        name = str(name)
+    if name is None:
+        name = os.environ.get("D2LCORE_DEVICE", "").strip() or None
+    if name is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    available = _available_devices()
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(
+            f"device: {name!r} is not a device name; expected one of {available}"
+        ) from err
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device: {name!r} asked for, but CUDA is not available; use one of {available}")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device: {name!r} does not exist; this machine has {available}")
+    if dev.type == "mps" and "mps" not in available:
+        raise ValueError(f"device: {name!r} asked for, but MPS is not available; use one of {available}")
+    if dev.type not in {"cpu", "cuda", "mps"}:
+        raise ValueError(f"device: {name!r} is not supported; expected one of {available}")
+    return dev
+
+
+def _available_devices() -> list[str]:
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        names.append("mps")
+    return names
+
+
+def seed(value: int = 0) -> None:
+    """Seed Python's, NumPy's (when installed) and PyTorch's generators, and ask PyTorch for
+    deterministic kernels where it has them, so that a run on the CPU repeats bit for bit.
+    """
+    validate.non_negative_int("seed", value)
+    random.seed(value)
+    torch.manual_seed(value)
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy ships with torch's usual installs
+        pass
+    else:
+        np.random.seed(value % 2**32)
+    torch.use_deterministic_algorithms(True, warn_only=True)

@@ -1,0 +1,267 @@
+"""Fashion-MNIST (book §3.5) as tensors in memory, checked when read.
+
+The files live in ``<root>/FashionMNIST/raw/`` in torchvision's layout, with ``root`` from
+:func:`d2lcore.config.data_root`. Each file is checked when loaded: its size, its IDX magic
+number and header, and its SHA-256 (and, where the downloaded ``.gz`` files are beside it,
+their published MD5). When the files are missing, torchvision downloads them into a temporary
+folder, and each file is moved into place only once it is complete and checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .. import config, validate
+from .loader import ArrayLoader
+
+__all__ = [
+    "TEXT_LABELS",
+    "DataError",
+    "MissingDataError",
+    "CorruptDataError",
+    "FashionMNISTSplit",
+    "fashion_mnist_dir",
+    "read_fashion_mnist",
+    "load_fashion_mnist",
+    "get_fashion_mnist_labels",
+]
+
+TEXT_LABELS = (
+    "t-shirt", "trouser", "pullover", "dress", "coat",
+    "sandal", "shirt", "sneaker", "bag", "ankle boot",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _FileSpec:
+    name: str
+    magic: int
+    count: int
+    size: int
+    sha256: str
+    gz_md5: str
+
+
+_IMAGES, _LABELS = 0x00000803, 0x00000801
+_FILES = {
+    ("train", "images"): _FileSpec("train-images-idx3-ubyte", _IMAGES, 60000, 47040016,
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+    ("train", "labels"): _FileSpec("train-labels-idx1-ubyte", _LABELS, 60000, 60008,
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        "25c81989df183df01b3e8a0aad5dffbe"),
+    ("test", "images"): _FileSpec("t10k-images-idx3-ubyte", _IMAGES, 10000, 7840016,
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        "bef4ecab320f06d8554ea6380940ec79"),
+    ("test", "labels"): _FileSpec("t10k-labels-idx1-ubyte", _LABELS, 10000, 10008,
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        "bb300cfdad3c16e7a12a480ee83cd310"),
+}  # fmt: skip
+
+
+class DataError(Exception):
+    """Base class of d2lcore's data-set errors."""
+
+
+class MissingDataError(DataError, FileNotFoundError):
+    """The data-set files are absent and could not be downloaded."""
+
+
+class CorruptDataError(DataError, ValueError):
+    """A data-set file exists but is truncated, corrupted or of the wrong kind."""
+
+
+def fashion_mnist_dir(root: str | os.PathLike[str] | None = None) -> Path:
+    """The folder that holds the four raw files: ``<data root>/FashionMNIST/raw``."""
+    return config.data_root(root) / "FashionMNIST" / "raw"
+
+
+def _fix_hint(path: Path) -> str:
+    return (
+        f"Delete {path} and load again to re-download it, or set D2LCORE_DATA to a folder "
+        "that holds a good copy in FashionMNIST/raw/."
+    )
+
+
+def _digest(path: Path, algorithm: str) -> str:
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_verified: dict[tuple[str, int, int], bool] = {}
+
+
+def _check_file(path: Path, spec: _FileSpec, *, checksum: bool) -> bytes:
+    """Read one IDX file and check its size, header and checksums; return its bytes."""
+    size = path.stat().st_size
+    if size != spec.size:
+        raise CorruptDataError(
+            f"{path} has {size} bytes, expected {spec.size} (the file is truncated or is not "
+            f"Fashion-MNIST's {spec.name}). {_fix_hint(path)}"
+        )
+    data = path.read_bytes()
+    magic, count = struct.unpack(">II", data[:8])
+    if magic != spec.magic:
+        raise CorruptDataError(
+            f"{path} starts with magic number 0x{magic:08x}, expected 0x{spec.magic:08x} "
+            f"(an IDX {'image' if spec.magic == _IMAGES else 'label'} file). {_fix_hint(path)}"
+        )
+    if count != spec.count or (
+        spec.magic == _IMAGES and struct.unpack(">II", data[8:16]) != (28, 28)
+    ):
+        raise CorruptDataError(f"{path} has an unexpected IDX header. {_fix_hint(path)}")
+    key = (str(path), size, path.stat().st_mtime_ns)
+    if checksum and not _verified.get(key):
+        if hashlib.sha256(data).hexdigest() != spec.sha256:
+            raise CorruptDataError(
+                f"{path} does not have the published SHA-256 checksum (its content is "
+                f"corrupted). {_fix_hint(path)}"
+            )
+        gz = path.with_name(path.name + ".gz")
+        if gz.exists() and _digest(gz, "md5") != spec.gz_md5:
+            raise CorruptDataError(
+                f"{gz} does not have the published MD5 checksum (an interrupted or corrupted "
+                f"download). {_fix_hint(gz)}"
+            )
+        _verified[key] = True
+    return data
+
+
+def _download(raw: Path) -> None:
+    """Download the four files with torchvision into a temporary folder beside ``raw``, check
+    them, then move each into place (a rename, so no half file is ever left in ``raw``)."""
+    from torchvision.datasets import FashionMNIST
+
+    raw.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".download-", dir=raw.parent) as tmp:
+        try:
+            FashionMNIST(tmp, train=True, download=True)
+            FashionMNIST(tmp, train=False, download=True)
+        except Exception as err:  # network errors come in many types
+            raise MissingDataError(
+                f"Fashion-MNIST is not in {raw} and could not be downloaded ({type(err).__name__}: "
+                f"{err}). Connect to the internet and load again, or copy the four files "
+                f"{', '.join(s.name for s in _FILES.values())} into {raw}, or set D2LCORE_DATA "
+                "to a folder that holds them in FashionMNIST/raw/."
+            ) from None
+        got = Path(tmp) / "FashionMNIST" / "raw"
+        for spec in _FILES.values():
+            _check_file(got / spec.name, spec, checksum=True)
+        for spec in _FILES.values():
+            for name in (spec.name, spec.name + ".gz"):
+                if (got / name).exists():
+                    os.replace(got / name, raw / name)
+
+
+def _missing(raw: Path) -> list[str]:
+    return [s.name for s in _FILES.values() if not (raw / s.name).exists()]
+
+
+@dataclass(frozen=True)
+class FashionMNISTSplit:
+    """One split of Fashion-MNIST: ``images`` (n, 28, 28) uint8 and ``labels`` (n,) int64."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def read_fashion_mnist(
+    train: bool = True,
+    *,
+    root: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    checksum: bool = True,
+) -> FashionMNISTSplit:
+    """Read one split of Fashion-MNIST into memory (§3.5), downloading it when missing and
+    ``download`` is true. Raises :class:`MissingDataError` or :class:`CorruptDataError` with
+    a message that says what to do."""
+    raw = fashion_mnist_dir(root)
+    missing = _missing(raw)
+    if missing and download:
+        _download(raw)
+        missing = _missing(raw)
+    if missing:
+        raise MissingDataError(
+            f"Fashion-MNIST files missing in {raw}: {', '.join(missing)}. Load with "
+            "download=True while online, or set D2LCORE_DATA to the folder that holds "
+            "FashionMNIST/raw/ (the README says where CI's copy is)."
+        )
+    split = "train" if train else "test"
+    img_spec, lbl_spec = _FILES[(split, "images")], _FILES[(split, "labels")]
+    images = _check_file(raw / img_spec.name, img_spec, checksum=checksum)
+    labels = _check_file(raw / lbl_spec.name, lbl_spec, checksum=checksum)
+    X = torch.frombuffer(bytearray(images[16:]), dtype=torch.uint8).reshape(-1, 28, 28)
+    y = torch.frombuffer(bytearray(labels[8:]), dtype=torch.uint8).to(torch.int64)
+    if int(y.max()) >= len(TEXT_LABELS):
+        raise CorruptDataError(f"{raw / lbl_spec.name} holds labels ≥ 10. {_fix_hint(raw / lbl_spec.name)}")
+    return FashionMNISTSplit(X, y)
+
+
+def _to_float(resize: int | tuple[int, int] | None):  # noqa: ANN202 - a small closure factory
+    def transform(X: torch.Tensor) -> torch.Tensor:
+        X = X.unsqueeze(1).to(torch.float32).div_(255)
+        if resize is not None:
+            X = F.interpolate(X, size=resize, mode="bilinear", align_corners=False)
+        return X
+
+    return transform
+
+
+def load_fashion_mnist(
+    batch_size: int,
+    resize: int | tuple[int, int] | None = None,
+    *,
+    root: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    num_train: int | None = None,
+    num_test: int | None = None,
+) -> tuple[ArrayLoader, ArrayLoader]:
+    """Fashion-MNIST as two loaders, ``(train_iter, test_iter)`` (book §3.5's
+    ``load_data_fashion_mnist``).
+
+    Batches are float32 images of shape (b, 1, 28, 28) in [0, 1] (or ``resize``d), with int64
+    labels. Without ``resize`` the images are converted once and held as float32 (188 MB);
+    with it they stay uint8 and each batch is resized on its way out, so a 224×224 copy is never
+    held in memory. By default the quick mode keeps the first 10% of each split
+    (:func:`d2lcore.config.num_examples`); ``num_train``/``num_test`` override that.
+    """
+    validate.positive_int("batch_size", batch_size)
+    if resize is not None:
+        sizes = (resize, resize) if isinstance(resize, int) else tuple(resize)
+        for s in sizes:
+            validate.positive_int("resize", s)
+    loaders = []
+    for train, n in ((True, num_train), (False, num_test)):
+        split = read_fashion_mnist(train, root=root, download=download)
+        n = config.num_examples(len(split)) if n is None else validate.positive_int(
+            "num_train" if train else "num_test", n
+        )
+        images, labels = split.images[:n], split.labels[:n]
+        transform = _to_float(resize)
+        if resize is None:  # convert once; batches are then plain views
+            images, transform = transform(images), None
+        loaders.append(ArrayLoader(images, labels, batch_size, shuffle=train, transform=transform))
+    return loaders[0], loaders[1]
+
+
+def get_fashion_mnist_labels(labels: torch.Tensor | list[int]) -> list[str]:
+    """The text labels of numeric Fashion-MNIST labels (§3.5)."""
+    values = labels.tolist() if isinstance(labels, torch.Tensor) else list(labels)
+    bad = [v for v in values if not isinstance(v, int) or not 0 <= v < len(TEXT_LABELS)]
+    if bad:
+        raise ValueError(f"labels must be integers in [0, 9], got {bad[:5]}")
+    return [TEXT_LABELS[v] for v in values]

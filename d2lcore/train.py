@@ -1,0 +1,460 @@
+"""The one training loop every chapter uses (book §3.6 ``train_ch3``, §6.6 ``train_ch6``).
+
+:func:`fit` trains for a number of epochs and returns a :class:`History`; it reports through
+a :class:`Callback` (``d2lcore.progress`` provides the live plot and the text bar), so this
+module knows nothing of plotting. It never re-initialises the model's weights.
+
+Speed: losses and correct counts are summed as tensors and read once per epoch (no host
+synchronisation per batch), evaluation runs under ``torch.inference_mode``, and conv nets can
+use the channels-last layout and bfloat16 autocast.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, Union
+
+import torch
+from torch import nn
+
+from . import config, validate
+from .ops.classify import num_correct
+
+__all__ = [
+    "EpochStats",
+    "History",
+    "Callback",
+    "DivergedError",
+    "fit",
+    "evaluate_accuracy",
+    "evaluate_loss",
+    "save_checkpoint",
+    "load_checkpoint",
+]
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+Updater = Union[torch.optim.Optimizer, Callable[[int], None]]
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class EpochStats:
+    """The numbers of one finished epoch. Accuracies are ``None`` for regression, test
+    numbers ``None`` without a test set."""
+
+    epoch: int
+    train_loss: float
+    train_acc: float | None
+    test_loss: float | None
+    test_acc: float | None
+    examples_per_sec: float
+    seconds: float
+
+
+@dataclass
+class History:
+    """Per-epoch statistics of a run. ``interrupted`` is true when Ctrl-C stopped it early."""
+
+    epochs: list[EpochStats] = field(default_factory=list)
+    interrupted: bool = False
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def column(self, name: str) -> list[float | None]:
+        """One field across epochs, e.g. ``history.column("test_acc")``."""
+        return [getattr(e, name) for e in self.epochs]
+
+    @property
+    def final(self) -> EpochStats:
+        """The last finished epoch."""
+        if not self.epochs:
+            raise ValueError("the history is empty: no epoch finished")
+        return self.epochs[-1]
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of all epochs together."""
+        return sum(e.seconds for e in self.epochs)
+
+    def summary(self) -> str:
+        """One line with the final numbers, as the book prints them."""
+        e = self.final
+        parts = [f"loss {e.train_loss:.3f}"]
+        if e.train_acc is not None:
+            parts.append(f"train acc {e.train_acc:.3f}")
+        if e.test_loss is not None and e.test_acc is None:
+            parts.append(f"test loss {e.test_loss:.3f}")
+        if e.test_acc is not None:
+            parts.append(f"test acc {e.test_acc:.3f}")
+        parts.append(f"{e.examples_per_sec:,.0f} examples/sec")
+        parts.append(f"{self.seconds:.1f} s in {len(self)} epochs")
+        return ", ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"epochs": [asdict(e) for e in self.epochs], "interrupted": self.interrupted}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> History:
+        return cls([EpochStats(**e) for e in d["epochs"]], bool(d.get("interrupted", False)))
+
+
+class Callback(Protocol):
+    """What :func:`fit` reports to. Every method is optional."""
+
+    def on_train_begin(self, num_epochs: int, num_batches: int, history: History) -> None: ...
+    def on_batch_end(self, epoch: int, batch: int) -> None: ...
+    def on_epoch_end(self, stats: EpochStats) -> None: ...
+    def on_train_end(self, history: History) -> None: ...
+
+
+class DivergedError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+def _call(callback: object, method: str, *args: object) -> None:
+    fn = getattr(callback, method, None)
+    if fn is not None:
+        fn(*args)
+
+
+def _is_classification(y_hat: torch.Tensor, y: torch.Tensor) -> bool:
+    return y_hat.ndim == 2 and y_hat.shape[1] > 1 and not y.is_floating_point()
+
+
+def _mode(net: Callable[..., Any], train: bool) -> None:
+    if isinstance(net, nn.Module):
+        net.train(train)
+
+
+def _check_loader(name: str, data: object) -> None:
+    if not isinstance(data, Iterable):
+        raise TypeError(f"{name} must be an iterable of (X, y) batches, got {type(data).__name__}")
+    if hasattr(data, "__len__") and len(data) == 0:  # type: ignore[arg-type]
+        raise ValueError(f"{name} is empty: it yields no batches")
+
+
+def _to(X: torch.Tensor, y: torch.Tensor, device: torch.device, channels_last: bool) -> Batch:
+    X = X.to(device, non_blocking=True)
+    if channels_last and X.ndim == 4:
+        X = X.contiguous(memory_format=torch.channels_last)
+    return X, y.to(device, non_blocking=True)
+
+
+def _autocast(device: torch.device, dtype: torch.dtype | None):  # noqa: ANN202
+    if dtype is None:
+        return torch.autocast(device.type, enabled=False)
+    return torch.autocast(device.type, dtype=dtype)
+
+
+def _evaluate(
+    net: Callable[[torch.Tensor], torch.Tensor],
+    data_iter: Iterable[Batch],
+    loss: LossFn | None,
+    device: torch.device,
+    channels_last: bool = False,
+    autocast: torch.dtype | None = None,
+) -> tuple[float | None, float | None]:
+    """Mean loss (when ``loss`` is given) and accuracy (for classification) over a data set."""
+    was_training = isinstance(net, nn.Module) and net.training
+    _mode(net, False)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    n, classification = 0, False
+    try:
+        with torch.inference_mode(), _autocast(device, autocast):
+            for X, y in data_iter:
+                X, y = _to(X, y, device, channels_last)
+                y_hat = net(X)
+                if loss is not None:
+                    l = loss(y_hat, y).double()
+                    loss_sum += l.sum() if l.ndim else l * len(y)
+                if _is_classification(y_hat, y):
+                    classification = True
+                    correct += num_correct(y_hat, y)
+                n += len(y)
+    finally:
+        _mode(net, was_training)
+    if n == 0:
+        raise ValueError("the evaluation data set is empty: it yields no examples")
+    mean_loss = float(loss_sum) / n if loss is not None else None
+    return mean_loss, (int(correct) / n if classification else None)
+
+
+def evaluate_accuracy(
+    net: Callable[[torch.Tensor], torch.Tensor],
+    data_iter: Iterable[Batch],
+    device: str | torch.device | None = None,
+) -> float:
+    """The accuracy of ``net`` on a data set (§3.6), computed under ``torch.inference_mode``
+    with the model in evaluation mode (dropout off, batch-norm running statistics)."""
+    _check_loader("data_iter", data_iter)
+    _, acc = _evaluate(net, data_iter, None, _net_device(net, device))
+    if acc is None:
+        raise ValueError(
+            "evaluate_accuracy needs a classifier: net must return one score per class (n, q) "
+            "and the labels must be integer classes"
+        )
+    return acc
+
+
+def evaluate_loss(
+    net: Callable[[torch.Tensor], torch.Tensor],
+    data_iter: Iterable[Batch],
+    loss: LossFn,
+    device: str | torch.device | None = None,
+) -> float:
+    """The mean loss per example of ``net`` on a data set (§4.4)."""
+    _check_loader("data_iter", data_iter)
+    mean_loss, _ = _evaluate(net, data_iter, loss, _net_device(net, device))
+    assert mean_loss is not None
+    return mean_loss
+
+
+def _net_device(net: Callable[..., Any], device: str | torch.device | None) -> torch.device:
+    if device is not None:
+        return config.device(device)
+    if isinstance(net, nn.Module):
+        p = next(net.parameters(), None)
+        if p is not None:
+            return p.device
+    return torch.device("cpu")
+
+
+def _rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    net: nn.Module,
+    optimizer: torch.optim.Optimizer | None,
+    history: History,
+    scheduler: Any = None,
+) -> None:
+    """Save model, optimiser, scheduler, history and RNG states; written to a temporary file
+    and renamed, so a crash never leaves a half-written checkpoint."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        "model": net.state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "history": history.to_dict(),
+        "rng": _rng_state(),
+    }
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str],
+    net: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: Any = None,
+    *,
+    restore_rng: bool = True,
+) -> History:
+    """Load a checkpoint written by :func:`save_checkpoint` (with ``weights_only=True``, which
+    runs no code from the file) into ``net`` (and ``optimizer``/``scheduler``); return its
+    history."""
+    try:
+        state = torch.load(Path(path), map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as err:
+        raise ValueError(
+            f"{path} is not a readable d2lcore checkpoint ({type(err).__name__}: {err}); "
+            "delete it to start training afresh"
+        ) from None
+    net.load_state_dict(state["model"])
+    if optimizer is not None and state["optimizer"] is not None:
+        optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and state["scheduler"] is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    if restore_rng:
+        _set_rng_state(state["rng"])
+    return History.from_dict(state["history"])
+
+
+def fit(
+    net: Callable[[torch.Tensor], torch.Tensor],
+    train_iter: Iterable[Batch],
+    loss: LossFn,
+    num_epochs: int,
+    updater: Updater,
+    *,
+    test_iter: Iterable[Batch] | None = None,
+    test_loss: bool | None = None,
+    device: str | torch.device | None = None,
+    scheduler: Any = None,
+    callback: Callback | Sequence[Callback] | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    channels_last: bool = False,
+    autocast: torch.dtype | None = None,
+) -> History:
+    """Train ``net`` for ``num_epochs`` epochs and return the per-epoch :class:`History`.
+
+    - ``loss(y_hat, y)`` returns per-example losses (or their mean).
+    - ``updater`` is a ``torch.optim.Optimizer`` (the mean loss is back-propagated), or a
+      from-scratch update ``updater(batch_size)`` such as ``lambda n: d2lcore.sgd(params, lr,
+      n)`` (the summed loss is back-propagated, as in §3.2).
+    - ``test_iter``: evaluated after each epoch — accuracy for classifiers, and the mean
+      ``loss`` when ``test_loss`` is true (default: for regression only).
+    - ``scheduler``: a learning-rate scheduler stepped after every batch (so a one-cycle
+      schedule is keyed to epochs × batches, not to the clock).
+    - ``checkpoint``: a file written atomically after each epoch; with ``resume=True`` an
+      existing one is loaded first and training continues after its last epoch.
+    - ``channels_last`` / ``autocast``: the memory layout and an autocast dtype (e.g.
+      ``torch.bfloat16``) for speed.
+
+    Stops with :class:`DivergedError` when the training loss becomes NaN or infinite. Ctrl-C
+    stops it cleanly: the history so far is returned with ``interrupted=True``.
+    """
+    validate.non_negative_int("num_epochs", num_epochs)
+    if not callable(net):
+        raise TypeError(f"net must be callable (an nn.Module or a function), got {type(net).__name__}")
+    if not callable(loss):
+        raise TypeError(f"loss must be callable, got {type(loss).__name__}")
+    if not (isinstance(updater, torch.optim.Optimizer) or callable(updater)):
+        raise TypeError(
+            "updater must be a torch.optim.Optimizer or a function updater(batch_size), got "
+            f"{type(updater).__name__}"
+        )
+    _check_loader("train_iter", train_iter)
+    if test_iter is not None:
+        _check_loader("test_iter", test_iter)
+    if (checkpoint is not None or resume) and not isinstance(net, nn.Module):
+        raise TypeError("checkpoint/resume need net to be an nn.Module (it saves its state_dict)")
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs a checkpoint path to resume from")
+    dev = config.device(device) if device is not None else _net_device(net, None)
+    if isinstance(net, nn.Module):
+        net.to(dev)
+        if channels_last:
+            net.to(memory_format=torch.channels_last)
+    optimizer = updater if isinstance(updater, torch.optim.Optimizer) else None
+    callbacks: list[Any] = (
+        [] if callback is None else list(callback) if isinstance(callback, Sequence) else [callback]
+    )
+
+    history = History()
+    if resume and checkpoint is not None and Path(checkpoint).exists():
+        history = load_checkpoint(checkpoint, net, optimizer, scheduler)  # type: ignore[arg-type]
+        history.interrupted = False
+    num_batches = len(train_iter) if hasattr(train_iter, "__len__") else 0  # type: ignore[arg-type]
+    for cb in callbacks:
+        _call(cb, "on_train_begin", num_epochs, num_batches, history)
+
+    try:
+        for epoch in range(len(history) + 1, num_epochs + 1):
+            stats = _train_epoch(
+                net, train_iter, loss, updater, scheduler, dev, epoch, callbacks,
+                channels_last, autocast,
+            )  # fmt: skip
+            if not math.isfinite(stats.train_loss):
+                raise DivergedError(
+                    f"the training loss became {stats.train_loss} in epoch {epoch}; training "
+                    f"stopped. Try a smaller learning rate (the update overshot), check the "
+                    f"inputs for NaN, or use a numerically stable loss."
+                )
+            if test_iter is not None:
+                want_loss = test_loss if test_loss is not None else stats.train_acc is None
+                t0 = time.perf_counter()
+                stats.test_loss, stats.test_acc = _evaluate(
+                    net, test_iter, loss if want_loss else None, dev, channels_last, autocast
+                )
+                stats.seconds += time.perf_counter() - t0
+            history.epochs.append(stats)
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, net, optimizer, history, scheduler)  # type: ignore[arg-type]
+            for cb in callbacks:
+                _call(cb, "on_epoch_end", stats)
+    except KeyboardInterrupt:
+        history.interrupted = True
+        warnings.warn(
+            f"training interrupted; the history keeps the {len(history)} finished epoch(s)",
+            stacklevel=2,
+        )
+    finally:
+        for cb in callbacks:
+            _call(cb, "on_train_end", history)
+    return history
+
+
+def _train_epoch(
+    net: Callable[[torch.Tensor], torch.Tensor],
+    train_iter: Iterable[Batch],
+    loss: LossFn,
+    updater: Updater,
+    scheduler: Any,
+    dev: torch.device,
+    epoch: int,
+    callbacks: list[Any],
+    channels_last: bool,
+    autocast: torch.dtype | None,
+) -> EpochStats:
+    _mode(net, True)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
+    correct = torch.zeros((), dtype=torch.int64, device=dev)
+    n, classification = 0, False
+    t0 = time.perf_counter()
+    for i, (X, y) in enumerate(train_iter):
+        X, y = _to(X, y, dev, channels_last)
+        with _autocast(dev, autocast):
+            y_hat = net(X)
+            l = loss(y_hat, y)
+        batch_size = len(y)
+        total = l.sum() if l.ndim else l * batch_size
+        if isinstance(updater, torch.optim.Optimizer):
+            updater.zero_grad(set_to_none=True)
+            (total / batch_size).backward()
+            updater.step()
+        else:
+            total.backward()
+            updater(batch_size)
+        if scheduler is not None:
+            scheduler.step()
+        loss_sum += total.detach().double()
+        if _is_classification(y_hat, y):
+            classification = True
+            correct += num_correct(y_hat.detach(), y)
+        n += batch_size
+        for cb in callbacks:
+            _call(cb, "on_batch_end", epoch, i + 1)
+    seconds = time.perf_counter() - t0
+    if n == 0:
+        raise ValueError("train_iter yielded no examples")
+    return EpochStats(
+        epoch=epoch,
+        train_loss=float(loss_sum) / n,
+        train_acc=int(correct) / n if classification else None,
+        test_loss=None,
+        test_acc=None,
+        examples_per_sec=n / seconds if seconds > 0 else float("inf"),
+        seconds=seconds,
+    )

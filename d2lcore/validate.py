@@ -1,0 +1,101 @@
+"""Argument checks shared by every module, so that bad input gets one kind of message.
+
+Each check raises ``ValueError`` (a wrong value) or ``TypeError`` (a wrong kind of thing)
+with a message that names the argument, says what it got and what it expects. This module
+imports nothing else of d2lcore.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from numbers import Integral, Real
+
+import torch
+
+__all__ = [
+    "positive_int",
+    "non_negative_int",
+    "positive_float",
+    "probability",
+    "tensor",
+    "floating",
+    "same_size",
+]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def positive_int(name: str, value: object) -> int:
+    """Check that ``value`` is an integer ≥ 1 and return it."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an integer ≥ 1, got {value!r} ({type(value).__name__})")
+    if value < 1:  # type: ignore[operator]
+        raise ValueError(f"{name} must be an integer ≥ 1, got {value!r}")
+    return int(value)  # type: ignore[arg-type]
+
+
+def non_negative_int(name: str, value: object) -> int:
+    """Check that ``value`` is an integer ≥ 0 and return it."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an integer ≥ 0, got {value!r} ({type(value).__name__})")
+    if value < 0:  # type: ignore[operator]
+        raise ValueError(f"{name} must be an integer ≥ 0, got {value!r}")
+    return int(value)  # type: ignore[arg-type]
+
+
+def positive_float(name: str, value: object) -> float:
+    """Check that ``value`` is a finite real number > 0 (a learning rate, say) and return it."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number > 0, got {value!r} ({type(value).__name__})")
+    if math.isnan(value) or math.isinf(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def probability(name: str, value: object, *, allow_one: bool = True) -> float:
+    """Check that ``value`` is a real number in [0, 1] (or [0, 1) when ``allow_one`` is false)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number in [0, 1], got {value!r} ({type(value).__name__})")
+    upper_ok = value <= 1 if allow_one else value < 1
+    if math.isnan(value) or value < 0 or not upper_ok:
+        interval = "[0, 1]" if allow_one else "[0, 1)"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+    return float(value)
+
+
+def tensor(name: str, value: object, *, ndim: int | Sequence[int] | None = None) -> torch.Tensor:
+    """Check that ``value`` is a tensor (of rank ``ndim``, or one of the ranks given)."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if ndim is not None:
+        ranks = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if value.ndim not in ranks:
+            want = " or ".join(str(r) for r in ranks)
+            raise ValueError(
+                f"{name} must have {want} dimensions, got shape {tuple(value.shape)} "
+                f"({value.ndim} dimensions)"
+            )
+    return value
+
+
+def floating(name: str, value: object, *, ndim: int | Sequence[int] | None = None) -> torch.Tensor:
+    """Check that ``value`` is a floating-point tensor; integer images must be converted first."""
+    t = tensor(name, value, ndim=ndim)
+    if not t.is_floating_point():
+        raise TypeError(
+            f"{name} must be a floating-point tensor, got dtype {t.dtype}; "
+            f"convert it first, e.g. {name}.float() (and divide uint8 images by 255)"
+        )
+    return t
+
+
+def same_size(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor, dim: int = 0) -> None:
+    """Check that ``a`` and ``b`` have the same length along ``dim`` (e.g. features and labels)."""
+    if a.shape[dim] != b.shape[dim]:
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same size along dimension {dim}, got "
+            f"{tuple(a.shape)} and {tuple(b.shape)}"
+        )
