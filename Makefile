@@ -11,6 +11,8 @@ SHARED_DATA := $(abspath ../shared/data)
 ifneq ($(wildcard $(SHARED_DATA)/FashionMNIST/raw),)
 export D2LCORE_DATA ?= $(SHARED_DATA)
 endif
+# Trained sections record their results here; the results page reads them.
+export D2LCORE_RESULTS ?= $(abspath $(BUILD))/results
 # Keep matplotlib's and other caches inside the build folder.
 export MPLCONFIGDIR := $(abspath $(BUILD))/.mplconfig
 

@@ -7,7 +7,7 @@ operations), :mod:`~d2lcore.data`, :mod:`~d2lcore.models`, :mod:`~d2lcore.train`
 :mod:`~d2lcore.progress` and :mod:`~d2lcore.plot`.
 """
 
-from . import config, data, models, ops, progress, train, validate
+from . import config, data, models, ops, progress, results, train, validate
 from . import plot as _plot_module
 from .config import *  # noqa: F403
 from .data import *  # noqa: F403
@@ -15,6 +15,7 @@ from .models import *  # noqa: F403
 from .ops import *  # noqa: F403
 from .plot import *  # noqa: F403
 from .progress import *  # noqa: F403
+from .results import *  # noqa: F403
 from .train import *  # noqa: F403
 
 __version__ = "0.1.0"
@@ -24,5 +25,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     *config.__all__, *ops.__all__, *data.__all__, *models.__all__, *train.__all__,
-    *progress.__all__, *_plot_module.__all__,
+    *progress.__all__, *results.__all__, *_plot_module.__all__,
 ]  # fmt: skip

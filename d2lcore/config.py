@@ -6,6 +6,7 @@ functions. Environment variables:
 ``D2LCORE_QUICK``  ``1``/``true`` selects the *quick* mode (small budgets, used by CI);
                    anything else, or unset, is the *full* mode (the book's settings).
 ``D2LCORE_DATA``   the folder that holds ``FashionMNIST/raw/``.
+``D2LCORE_RESULTS`` the folder where trained sections record their results.
 ``D2LCORE_DEVICE`` a device name (``cpu``, ``cuda``, ``cuda:1``, ``mps``) to use by default.
 """
 
@@ -29,6 +30,7 @@ __all__ = [
     "epochs",
     "num_examples",
     "data_root",
+    "results_dir",
     "default_cache_dir",
     "device",
     "seed",
@@ -106,6 +108,15 @@ def data_root(root: str | os.PathLike[str] | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return default_cache_dir() / "data"
+
+
+def results_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """The folder where notebooks record their training results for the results page:
+    ``path``, else ``D2LCORE_RESULTS``, else :func:`default_cache_dir` ``/ "results"``."""
+    if path is not None:
+        return Path(path).expanduser()
+    env = os.environ.get("D2LCORE_RESULTS", "").strip()
+    return Path(env).expanduser() if env else default_cache_dir() / "results"
 
 
 def device(name: str | torch.device | None = None) -> torch.device:
