@@ -1,3 +1,124 @@
-"""Placeholder: filled in by its chapter."""
+"""Look inside a model: each layer's output shape and parameter count (the book's shape walk,
+§6.6 and chapter 7), the total parameter count, and FLOPs counted by PyTorch's own
+``torch.utils.flop_counter.FlopCounterMode``."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from .. import validate
+
+__all__ = ["LayerInfo", "layer_summary", "count_parameters", "count_flops"]
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One layer of a shape walk: its name in the model, its class, its output shape (with a
+    batch of one) and the number of parameters it owns."""
+
+    name: str
+    kind: str
+    output_shape: tuple[int, ...]
+    num_params: int
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
+    """The number of (trainable) parameters of ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def _input(model: nn.Module, input_shape: Sequence[int]) -> torch.Tensor:
+    shape = tuple(input_shape)
+    for s in shape:
+        validate.positive_int("input_shape", s)
+    p = next(model.parameters(), None)
+    device = p.device if p is not None else torch.device("cpu")
+    dtype = p.dtype if p is not None and p.is_floating_point() else torch.float32
+    return torch.zeros(shape, device=device, dtype=dtype)
+
+
+def _run(model: nn.Module, X: torch.Tensor, what: str) -> None:
+    try:
+        model(X)
+    except RuntimeError as err:
+        raise ValueError(
+            f"{what}: the model cannot take an input of shape {tuple(X.shape)} "
+            f"({str(err).splitlines()[0]}); check the input size and channels it expects"
+        ) from None
+
+
+def layer_summary(
+    model: nn.Module,
+    input_shape: Sequence[int],
+    *,
+    depth: int = 1,
+    file: TextIO | None = None,
+    show: bool = True,
+) -> list[LayerInfo]:
+    """Pass a zero tensor of ``input_shape`` (batch included, e.g. ``(1, 1, 28, 28)``) through
+    ``model`` and list each module's output shape and parameter count, to ``depth`` levels
+    of nesting (1: the model's direct children). Prints the table unless ``show`` is false.
+
+    Runs in evaluation mode without gradients, and restores the model's mode afterwards.
+    """
+    validate.positive_int("depth", depth)
+    X = _input(model, input_shape)
+    targets = [
+        (name, m)
+        for name, m in model.named_modules()
+        if name and (name.count(".") == depth - 1 or (name.count(".") < depth - 1 and not any(m.children())))
+    ]
+    rows: list[LayerInfo] = []
+    hooks = []
+    for name, module in targets:
+
+        def hook(mod: nn.Module, args: object, out: object, name: str = name) -> None:
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else ()
+            rows.append(LayerInfo(name, type(mod).__name__, shape, count_parameters(mod, False)))
+
+        hooks.append(module.register_forward_hook(hook))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            _run(model, X, "layer_summary")
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    if show:
+        width = max([len(r.name) + len(r.kind) + 3 for r in rows] + [12])
+        print(f"{'layer':<{width}} {'output shape':<22} {'params':>10}", file=file)
+        for r in rows:
+            label = f"{r.name} ({r.kind})"
+            print(f"{label:<{width}} {str(r.output_shape):<22} {r.num_params:>10,}", file=file)
+        print(f"{'total':<{width}} {'':<22} {count_parameters(model, False):>10,}", file=file)
+    return rows
+
+
+def count_flops(model: nn.Module, input_shape: Sequence[int], *, backward: bool = False) -> int:
+    """The floating-point operations of one forward pass (plus the backward pass when
+    ``backward``) on an input of ``input_shape``, counted by ``FlopCounterMode`` (a
+    multiply-add counts as 2). Divide by the batch size for a per-example figure."""
+    X = _input(model, input_shape)
+    was_training = model.training
+    model.train(backward)
+    try:
+        with FlopCounterMode(display=False) as counter:
+            if backward:
+                out = model(X.requires_grad_(False))
+                out.float().sum().backward()
+            else:
+                with torch.no_grad():
+                    _run(model, X, "count_flops")
+    finally:
+        model.train(was_training)
+        if backward:
+            model.zero_grad(set_to_none=True)
+    return int(counter.get_total_flops())
