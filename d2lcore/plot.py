@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
     from .train import History
 
-__all__ = ["use_svg_display", "set_figsize", "plot", "show_images", "plot_history"]
+__all__ = [
+    "use_svg_display", "set_figsize", "plot", "show_images", "show_predictions", "plot_history",
+]  # fmt: skip
 
 
 def use_svg_display() -> None:
@@ -138,6 +140,57 @@ def show_images(
         ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
         if titles is not None and i < len(titles):
             ax.set_title(titles[i], fontsize=9)
+    return axes
+
+
+def show_predictions(
+    images: Any,
+    labels: Any,
+    preds: Any,
+    names: Sequence[str] | None = None,
+    n: int = 8,
+    num_rows: int = 1,
+    scale: float = 1.5,
+) -> Any:
+    """Show the first ``n`` images titled "true / predicted" (§3.6's ``predict_ch3``); wrong
+    predictions get red titles. ``preds`` holds classes (n,) or scores (n, q), reduced by
+    argmax; ``names`` maps class indices to text. Returns the array of axes."""
+    import torch
+
+    for arg, value in (("images", images), ("labels", labels), ("preds", preds)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{arg} must be a torch.Tensor, got {type(value).__name__}")
+    if images.ndim not in (3, 4):
+        raise ValueError(f"images must be (n, h, w) or (n, c, h, w), got shape {tuple(images.shape)}")
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be one class per image (n,), got shape {tuple(labels.shape)}")
+    if preds.ndim not in (1, 2):
+        raise ValueError(f"preds must be classes (n,) or scores (n, q), got shape {tuple(preds.shape)}")
+    if preds.ndim == 2:
+        preds = preds.argmax(dim=1)
+    for arg, value in (("labels", labels), ("preds", preds)):
+        if value.is_floating_point() or value.dtype == torch.bool:
+            raise TypeError(f"{arg} must hold integer classes, got dtype {value.dtype}")
+    if not len(images) == len(labels) == len(preds):
+        raise ValueError(
+            f"images, labels and preds must have the same length, got {len(images)}, "
+            f"{len(labels)} and {len(preds)}"
+        )
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(images):
+        raise ValueError(f"n must be an integer in [1, {len(images)}] (the number of images), got {n!r}")
+    if num_rows < 1 or n % num_rows:
+        raise ValueError(f"num_rows must be ≥ 1 and divide n={n}, got {num_rows!r}")
+    classes = torch.cat([labels[:n], preds[:n]]).tolist()
+    if names is not None and any(not 0 <= c < len(names) for c in classes):
+        bad = [c for c in classes if not 0 <= c < len(names)][:5]
+        raise ValueError(f"labels and preds must be classes in [0, {len(names) - 1}], got {bad}")
+    text = (lambda c: names[c]) if names is not None else str
+    true, pred = labels[:n].tolist(), preds[:n].tolist()
+    titles = [text(t) + "\n" + text(p) for t, p in zip(true, pred)]
+    axes = show_images(images[:n], num_rows, n // num_rows, titles=titles, scale=scale)
+    for ax, t, p in zip(axes.flatten(), true, pred):
+        if t != p:
+            ax.title.set_color("red")
     return axes
 
 

@@ -1,4 +1,8 @@
-"""From-scratch pieces of softmax regression (book §3.4–3.6)."""
+"""From-scratch pieces of softmax regression (book §3.4–3.6): softmax, cross-entropy, accuracy.
+
+Scores are rows: ``O`` is (n, q) for n examples and q classes (a single example may be a
+vector of length q). Labels are integer classes in [0, q).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,84 @@ import torch
 
 from .. import validate
 
-__all__ = ["num_correct", "accuracy"]
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "cross_entropy",
+    "cross_entropy_logits",
+    "num_correct",
+    "accuracy",
+]
+
+
+def _scores(name: str, value: object) -> torch.Tensor:
+    t = validate.floating(name, value, ndim=(1, 2))
+    if t.shape[-1] == 0:
+        raise ValueError(f"{name} must have at least one class (column), got shape {tuple(t.shape)}")
+    return t
+
+
+def _labels(y: object, y_hat: torch.Tensor, name_hat: str) -> torch.Tensor:
+    """Check that ``y`` holds one integer class in [0, q) per row of ``y_hat`` (n, q)."""
+    validate.tensor("y", y, ndim=1)
+    assert isinstance(y, torch.Tensor)
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise TypeError(
+            f"y must hold integer class indices (e.g. torch.int64), got dtype {y.dtype}; "
+            "convert one-hot labels with y.argmax(dim=1)"
+        )
+    validate.same_size(name_hat, y_hat, "y", y)
+    q = y_hat.shape[1]
+    if len(y) and (int(y.min()) < 0 or int(y.max()) >= q):
+        bad = y[(y < 0) | (y >= q)][:5].tolist()
+        raise ValueError(f"y must hold classes in [0, {q - 1}] ({name_hat} has {q} columns), got {bad}")
+    return y
+
+
+def softmax(X: torch.Tensor) -> torch.Tensor:
+    """Row-wise softmax (§3.4, §3.6): softmax(o)_j = exp(o_j) / Σ_k exp(o_k).
+
+    Computed as exp(o_j − max_k o_k) / Σ_k exp(o_k − max_k o_k): the same value, but no
+    exponent exceeds 0, so logits of ±1000 neither overflow to inf nor give inf/inf = NaN.
+    """
+    X = _scores("X", X)
+    shifted = X - X.amax(dim=-1, keepdim=True).detach()
+    X_exp = shifted.exp()
+    return X_exp / X_exp.sum(dim=-1, keepdim=True)
+
+
+def log_softmax(X: torch.Tensor) -> torch.Tensor:
+    """Row-wise log-softmax (§3.7): o_j − log Σ_k exp(o_k), through the stable log-sum-exp
+    log Σ_k exp(o_k) = m + log Σ_k exp(o_k − m) with m = max_k o_k."""
+    X = _scores("X", X)
+    m = X.amax(dim=-1, keepdim=True).detach()
+    shifted = X - m
+    return shifted - shifted.exp().sum(dim=-1, keepdim=True).log()
+
+
+def cross_entropy(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy loss per example from predicted *probabilities* (§3.4, §3.6):
+    l⁽ⁱ⁾ = −log ŷ⁽ⁱ⁾_{y⁽ⁱ⁾}, picked by indexing instead of a sum with a one-hot vector.
+
+    ``y_hat`` is (n, q) with rows that are distributions (e.g. from :func:`softmax`), ``y`` is
+    (n,) integer classes. A probability that underflowed to 0 gives inf: train on logits with
+    :func:`cross_entropy_logits` to avoid that.
+    """
+    y_hat = validate.floating("y_hat", y_hat, ndim=2)
+    y = _labels(y, y_hat, "y_hat")
+    return -torch.log(y_hat[torch.arange(len(y), device=y_hat.device), y])
+
+
+def cross_entropy_logits(O: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy loss per example from *logits* (§3.7): l⁽ⁱ⁾ = log Σ_k exp(o_k) − o_{y⁽ⁱ⁾},
+    via :func:`log_softmax`, so it stays finite where ``cross_entropy(softmax(O), y)`` gives inf.
+
+    Equals ``torch.nn.functional.cross_entropy(O, y, reduction="none")``; its gradient with
+    respect to ``O`` is softmax(O) − onehot(y).
+    """
+    O = validate.floating("O", O, ndim=2)
+    y = _labels(y, O, "O")
+    return -log_softmax(O)[torch.arange(len(y), device=O.device), y]
 
 
 def num_correct(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,174 @@
+"""d2lcore.ops.classify against torch.softmax / F.log_softmax / F.cross_entropy (float64),
+values and gradients, on hypothesis-drawn shapes and logits up to ±1000."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import d2lcore as d2l
+from tests.strategies import logits, logits_and_labels
+
+settings.register_profile("classify", deadline=None, max_examples=60)
+settings.load_profile("classify")
+
+
+# --- softmax / log_softmax ------------------------------------------------------------------
+
+
+@given(logits())
+def test_softmax_matches_torch_without_overflow(O: torch.Tensor) -> None:
+    P = d2l.softmax(O)
+    assert P.shape == O.shape and P.dtype == torch.float64
+    assert torch.isfinite(P).all()
+    assert torch.allclose(P, torch.softmax(O, dim=1), rtol=1e-12, atol=1e-300)
+    assert torch.allclose(P.sum(dim=1), torch.ones(len(O), dtype=torch.float64), atol=1e-12)
+    assert (P >= 0).all()
+
+
+@given(logits())
+def test_log_softmax_matches_torch_without_overflow(O: torch.Tensor) -> None:
+    L = d2l.log_softmax(O)
+    assert torch.isfinite(L).all()
+    assert torch.allclose(L, F.log_softmax(O, dim=1), rtol=1e-12, atol=1e-9)
+
+
+@given(logits(max_rows=1))
+def test_softmax_of_a_vector(O: torch.Tensor) -> None:
+    o = O[0]
+    assert torch.allclose(d2l.softmax(o), torch.softmax(o, dim=0), rtol=1e-12, atol=1e-300)
+    assert torch.allclose(d2l.log_softmax(o), F.log_softmax(o, dim=0), rtol=1e-12, atol=1e-9)
+
+
+def test_softmax_at_the_extremes() -> None:
+    O = torch.tensor([[1000.0, 0.0, -1000.0], [-1000.0, -1000.0, -1000.0], [1000.0, 1000.0, 0.0]])
+    naive = O.exp() / O.exp().sum(dim=1, keepdim=True)
+    assert torch.isnan(naive).any()  # the reason for the shift: inf / inf
+    P = d2l.softmax(O)
+    expected = torch.tensor([[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3], [0.5, 0.5, 0.0]])
+    assert torch.allclose(P, expected)
+    assert torch.allclose(d2l.log_softmax(O)[0], torch.tensor([0.0, -1000.0, -2000.0]))
+
+
+def test_softmax_is_shift_invariant() -> None:
+    O = torch.randn(5, 7, dtype=torch.float64)
+    assert torch.allclose(d2l.softmax(O + 123.0), d2l.softmax(O), atol=1e-15)
+
+
+@settings(max_examples=25)
+@given(logits(max_rows=4, max_classes=6, bound=50.0), st.integers(0, 2**31 - 1))
+def test_softmax_and_log_softmax_gradients_match_autograd(O: torch.Tensor, seed: int) -> None:
+    upstream = torch.randn(O.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+    for ours, theirs in ((d2l.softmax, lambda x: torch.softmax(x, 1)),
+                         (d2l.log_softmax, lambda x: F.log_softmax(x, 1))):  # fmt: skip
+        a = O.clone().requires_grad_()
+        b = O.clone().requires_grad_()
+        (ours(a) * upstream).sum().backward()
+        (theirs(b) * upstream).sum().backward()
+        assert torch.allclose(a.grad, b.grad, rtol=1e-9, atol=1e-12)
+
+
+def test_softmax_gradcheck() -> None:
+    O = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(d2l.softmax, (O,))
+    assert torch.autograd.gradcheck(d2l.log_softmax, (O,))
+
+
+# --- cross-entropy --------------------------------------------------------------------------
+
+
+@given(logits_and_labels(bound=30.0))
+def test_cross_entropy_from_probabilities_matches_torch(data: tuple[torch.Tensor, torch.Tensor]) -> None:
+    O, y = data
+    ours = d2l.cross_entropy(d2l.softmax(O), y)
+    assert ours.shape == (len(y),)  # per example, not averaged
+    assert torch.allclose(ours, F.cross_entropy(O, y, reduction="none"), rtol=1e-9, atol=1e-9)
+
+
+@given(logits_and_labels())
+def test_cross_entropy_logits_matches_torch_at_extremes(data: tuple[torch.Tensor, torch.Tensor]) -> None:
+    O, y = data
+    ours = d2l.cross_entropy_logits(O, y)
+    assert torch.isfinite(ours).all()
+    assert (ours >= 0).all()
+    assert torch.allclose(ours, F.cross_entropy(O, y, reduction="none"), rtol=1e-12, atol=1e-9)
+
+
+def test_cross_entropy_from_probabilities_is_inf_where_logits_are_not() -> None:
+    O, y = torch.tensor([[1000.0, -1000.0]]), torch.tensor([1])
+    assert torch.isinf(d2l.cross_entropy(d2l.softmax(O), y)).all()  # p underflowed to 0
+    assert torch.allclose(d2l.cross_entropy_logits(O, y), torch.tensor([2000.0]))
+
+
+def test_cross_entropy_picks_by_index() -> None:
+    # The book's example: ŷ = [[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]], y = [0, 2].
+    y_hat = torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]], dtype=torch.float64)
+    y = torch.tensor([0, 2])
+    expected = -torch.log(torch.tensor([0.1, 0.5], dtype=torch.float64))
+    assert torch.allclose(d2l.cross_entropy(y_hat, y), expected)
+    one_hot = F.one_hot(y, 3).double()
+    assert torch.allclose(d2l.cross_entropy(y_hat, y), -(one_hot * y_hat.log()).sum(dim=1))
+
+
+@settings(max_examples=30)
+@given(logits_and_labels(max_rows=5, max_classes=6, bound=40.0))
+def test_cross_entropy_gradients_match_autograd(data: tuple[torch.Tensor, torch.Tensor]) -> None:
+    O, y = data
+    a, b, c = (O.clone().requires_grad_() for _ in range(3))
+    d2l.cross_entropy_logits(a, y).sum().backward()
+    d2l.cross_entropy(d2l.softmax(b), y).sum().backward()
+    F.cross_entropy(c, y, reduction="sum").backward()
+    assert torch.allclose(a.grad, c.grad, rtol=1e-9, atol=1e-12)
+    assert torch.allclose(b.grad, c.grad, rtol=1e-6, atol=1e-9)
+    # §3.4: ∂l/∂o = softmax(o) − onehot(y)
+    closed_form = torch.softmax(O, dim=1) - F.one_hot(y, O.shape[1]).double()
+    assert torch.allclose(a.grad, closed_form, rtol=1e-9, atol=1e-12)
+
+
+# --- accuracy -------------------------------------------------------------------------------
+
+ACCURACY_CASES = [
+    # (scores or classes, labels, correct)
+    (torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), torch.tensor([1, 0, 0]), 2),
+    (torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]]), torch.tensor([0, 2]), 1),
+    (torch.tensor([2, 0, 1, 1]), torch.tensor([2, 0, 1, 0]), 3),
+    (torch.tensor([[5.0, -1.0, 0.0]]), torch.tensor([1]), 0),
+]
+
+
+@pytest.mark.parametrize(("y_hat", "y", "correct"), ACCURACY_CASES)
+def test_num_correct_and_accuracy(y_hat: torch.Tensor, y: torch.Tensor, correct: int) -> None:
+    assert int(d2l.num_correct(y_hat, y)) == correct
+    assert d2l.accuracy(y_hat, y) == pytest.approx(correct / len(y))
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+P3 = torch.full((2, 3), 1 / 3)
+BAD_INPUTS = [
+    (d2l.softmax, (torch.zeros(2, 3, 4),), ValueError, r"X must have 1 or 2 dimensions.*\(2, 3, 4\)"),
+    (d2l.softmax, (torch.tensor([[1, 2]]),), TypeError, r"X must be a floating-point tensor.*int64"),
+    (d2l.softmax, ([[1.0, 2.0]],), TypeError, r"X must be a torch.Tensor, got list"),
+    (d2l.softmax, (torch.zeros(2, 0),), ValueError, r"X must have at least one class"),
+    (d2l.log_softmax, (torch.tensor([1, 2]),), TypeError, r"X must be a floating-point tensor"),
+    (d2l.cross_entropy, (P3, torch.tensor([0, 3])), ValueError, r"y must hold classes in \[0, 2\].*\[3\]"),
+    (d2l.cross_entropy, (P3, torch.tensor([-1, 0])), ValueError, r"y must hold classes in \[0, 2\].*\[-1\]"),
+    (d2l.cross_entropy, (P3, torch.tensor([0.0, 1.0])), TypeError, r"y must hold integer class indices.*float32"),
+    (d2l.cross_entropy, (P3, torch.tensor([0, 1, 2])), ValueError, r"y_hat and y must have the same size"),
+    (d2l.cross_entropy, (P3, torch.tensor([[0], [1]])), ValueError, r"y must have 1 dimensions"),
+    (d2l.cross_entropy, (torch.tensor([[0, 1]]), torch.tensor([1])), TypeError, r"y_hat must be a floating-point"),
+    (d2l.cross_entropy, (torch.ones(3) / 3, torch.tensor([1])), ValueError, r"y_hat must have 2 dimensions"),
+    (d2l.cross_entropy_logits, (torch.tensor([[3, 1]]), torch.tensor([0])), TypeError, r"O must be a floating-point"),
+    (d2l.cross_entropy_logits, (torch.zeros(1, 4), torch.tensor([4])), ValueError, r"y must hold classes in \[0, 3\]"),
+    (d2l.accuracy, (torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)), ValueError, r"empty batch"),
+    (d2l.num_correct, (torch.zeros(2, 3), torch.zeros(3, dtype=torch.long)), ValueError, r"same size"),
+]
+
+
+@pytest.mark.parametrize(("fn", "args", "error", "message"), BAD_INPUTS)
+def test_bad_input_is_named(fn, args, error: type[Exception], message: str) -> None:  # noqa: ANN001
+    with pytest.raises(error, match=message):
+        fn(*args)
