@@ -34,3 +34,46 @@ def logits_and_labels(
     n, q = O.shape
     y = draw(st.lists(st.integers(0, q - 1), min_size=n, max_size=n))
     return O, torch.tensor(y, dtype=torch.int64)
+
+
+# --- ops.mlp (§4.1–4.8): element-wise inputs, dropout probabilities ----------------------
+
+
+@st.composite
+def float_arrays(
+    draw: st.DrawFn, max_dims: int = 3, max_side: int = 6, bound: float = 50.0
+) -> torch.Tensor:
+    """A float64 tensor of rank 0 … ``max_dims`` with values in [-bound, bound] (zeros and
+    ±bound included, so activations are checked at their kink and in their saturated tails)."""
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=max_dims, min_side=1, max_side=max_side))
+    elements = st.floats(-bound, bound, allow_nan=False, allow_infinity=False, width=64)
+    return torch.from_numpy(draw(hnp.arrays(np.float64, shape, elements=elements)))
+
+
+def dropout_probabilities() -> st.SearchStrategy[float]:
+    """A dropout probability p in [0, 1], with the edge cases 0 and 1 drawn often."""
+    return st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 1.0, exclude_max=True))
+
+
+# --- ops.linear, data.loader, train (§3.1–3.3): regression problems, batch sizes ----------
+
+
+@st.composite
+def linreg_inputs(
+    draw: st.DrawFn, max_rows: int = 8, max_features: int = 6, bound: float = 10.0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Float64 ``X`` (n, d), ``w`` (d,) or (d, 1) and a scalar ``b`` for ŷ = Xw + b."""
+    n = draw(st.integers(1, max_rows))
+    d = draw(st.integers(1, max_features))
+    elements = st.floats(-bound, bound, allow_nan=False, allow_infinity=False, width=64)
+    X = torch.from_numpy(draw(hnp.arrays(np.float64, (n, d), elements=elements)))
+    w_shape = draw(st.sampled_from([(d,), (d, 1)]))
+    w = torch.from_numpy(draw(hnp.arrays(np.float64, w_shape, elements=elements)))
+    b = torch.tensor(draw(elements), dtype=torch.float64)
+    return X, w, b
+
+
+def loader_sizes() -> st.SearchStrategy[tuple[int, int]]:
+    """(number of examples, batch size), including a batch larger than the data set and
+    sizes that leave a last, partial batch."""
+    return st.tuples(st.integers(1, 50), st.integers(1, 60))

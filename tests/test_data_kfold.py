@@ -1,0 +1,97 @@
+"""d2lcore.data.kfold: the folds are disjoint, cover every example once as validation, are
+balanced, train on the complement, and bad k or data get clear errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import d2lcore as d2l
+
+SETTINGS = settings(deadline=None, max_examples=80)
+
+
+@st.composite
+def n_and_k(draw: st.DrawFn) -> tuple[int, int]:
+    n = draw(st.integers(2, 60))
+    return n, draw(st.integers(2, n))
+
+
+@SETTINGS
+@given(nk=n_and_k(), shuffle=st.booleans(), seed=st.integers(0, 2**31 - 1))
+def test_folds_partition_the_examples(nk: tuple[int, int], shuffle: bool, seed: int) -> None:
+    n, k = nk
+    pairs = d2l.k_fold_indices(n, k, shuffle=shuffle, generator=torch.Generator().manual_seed(seed))
+    assert len(pairs) == k
+    valid_all = torch.cat([va for _, va in pairs])
+    assert torch.equal(valid_all.sort().values, torch.arange(n))  # each example validates once
+    sizes = [len(va) for _, va in pairs]
+    assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1  # balanced, none empty
+    for train, valid in pairs:
+        assert len(set(train.tolist()) & set(valid.tolist())) == 0  # disjoint
+        assert torch.equal(torch.cat([train, valid]).sort().values, torch.arange(n))
+    if not shuffle:  # without shuffling, folds are consecutive blocks in order
+        assert torch.equal(valid_all, torch.arange(n))
+
+
+def test_shuffle_changes_the_folds_and_the_generator_repeats_them() -> None:
+    plain = d2l.k_fold_indices(20, 4)
+    a = d2l.k_fold_indices(20, 4, shuffle=True, generator=torch.Generator().manual_seed(1))
+    b = d2l.k_fold_indices(20, 4, shuffle=True, generator=torch.Generator().manual_seed(1))
+    assert all(torch.equal(x[1], y[1]) for x, y in zip(a, b))
+    assert any(not torch.equal(x[1], y[1]) for x, y in zip(a, plain))
+
+
+@SETTINGS
+@given(nk=n_and_k(), d=st.integers(1, 4))
+def test_k_fold_splits_the_data_along_rows(nk: tuple[int, int], d: int) -> None:
+    n, k = nk
+    X = torch.arange(n * d, dtype=torch.float64).reshape(n, d)
+    y = torch.arange(n)
+    splits = list(d2l.k_fold(X, y, k))
+    assert len(splits) == k
+    seen = []
+    for (X_tr, y_tr), (X_va, y_va) in splits:
+        assert len(X_tr) + len(X_va) == n and X_tr.shape[1:] == (d,)
+        assert torch.equal(X_tr, X[y_tr]) and torch.equal(X_va, X[y_va])  # rows stay paired
+        seen += y_va.tolist()
+    assert sorted(seen) == list(range(n))
+
+
+def test_k_fold_gives_the_mean_of_k_validation_errors() -> None:
+    # A constant predictor (the training mean) has a known leave-one-out error.
+    y = torch.tensor([1.0, 2.0, 4.0, 7.0])
+    errors = [((y_va - y_tr.mean()) ** 2).mean() for (_, y_tr), (_, y_va) in d2l.k_fold(y, y, 4)]
+    # Leaving out y_i, the mean of the others is (Σy − y_i)/3.
+    expected = [((yi - (y.sum() - yi) / 3) ** 2) for yi in y]
+    assert torch.allclose(torch.stack(errors), torch.stack(expected))
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "error", "message"),
+    [
+        (10, 1, ValueError, "k must be at least 2 .* got 1"),
+        (10, 0, ValueError, "k must be at least 2 .* got 0"),
+        (5, 6, ValueError, r"k must be at most n = 5 .* got k = 6"),
+        (10, 2.0, TypeError, r"k must be an integer ≥ 2, got 2.0 \(float\)"),
+        (10, True, TypeError, r"k must be an integer ≥ 2, got True \(bool\)"),
+        (0, 2, ValueError, "n must be an integer ≥ 1, got 0"),
+    ],
+)
+def test_k_fold_indices_rejects_bad_k_and_n(n, k, error, message) -> None:
+    with pytest.raises(error, match=message):
+        d2l.k_fold_indices(n, k)
+
+
+def test_k_fold_rejects_bad_data_before_iterating() -> None:
+    X, y = torch.zeros(5, 2), torch.zeros(4)
+    with pytest.raises(ValueError, match="X and y must have the same size along dimension 0"):
+        d2l.k_fold(X, y, 2)  # raised at the call, not at the first next()
+    with pytest.raises(ValueError, match="k must be at most n = 5"):
+        d2l.k_fold(X, torch.zeros(5), 6)
+    with pytest.raises(ValueError, match="X is empty"):
+        d2l.k_fold(torch.zeros(0, 2), torch.zeros(0), 2)
+    with pytest.raises(TypeError, match="X must be a torch.Tensor, got list"):
+        d2l.k_fold([1, 2, 3], torch.zeros(3), 2)  # type: ignore[arg-type]
