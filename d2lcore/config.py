@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import random
+from numbers import Real
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -82,6 +83,12 @@ def num_examples(full: int, quick_fraction: float = 0.1, minimum: int = 1) -> in
     ``minimum`` keeps the quick size from falling below what an example needs.
     """
     validate.positive_int("full", full)
+    validate.positive_int("minimum", minimum)
+    if isinstance(quick_fraction, bool) or not isinstance(quick_fraction, Real):
+        raise TypeError(
+            f"quick_fraction must be a number in (0, 1], got {quick_fraction!r} "
+            f"({type(quick_fraction).__name__})"
+        )
     if not 0 < quick_fraction <= 1:
         raise ValueError(f"quick_fraction must be in (0, 1], got {quick_fraction!r}")
     if not is_quick():
@@ -103,6 +110,14 @@ def data_root(root: str | os.PathLike[str] | None = None) -> Path:
     3. :func:`default_cache_dir` ``/ "data"``.
     """
     if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(
+                f"root must be a folder path (str or pathlib.Path), got {root!r} "
+                f"({type(root).__name__})"
+            )
+        if not str(root).strip():
+            raise ValueError("root must be a folder path, got an empty string; pass None to use "
+                             "D2LCORE_DATA or the cache folder")
         return Path(root).expanduser()
     env = os.environ.get("D2LCORE_DATA", "").strip()
     if env:
@@ -125,10 +140,17 @@ def device(name: str | torch.device | None = None) -> torch.device:
 
     An unknown or absent device raises a ``ValueError`` that says which devices exist here.
     """
+    source = "device"
     if isinstance(name, torch.device):
         name = str(name)
     if name is None:
         name = os.environ.get("D2LCORE_DEVICE", "").strip() or None
+        source = "D2LCORE_DEVICE"
+    if name is not None and not isinstance(name, str):
+        raise TypeError(
+            f"device must be a device name such as 'cpu' or 'cuda:0' (or a torch.device), got "
+            f"{name!r} ({type(name).__name__})"
+        )
     if name is None:
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -141,16 +163,16 @@ def device(name: str | torch.device | None = None) -> torch.device:
         dev = torch.device(name)
     except (RuntimeError, TypeError) as err:
         raise ValueError(
-            f"device: {name!r} is not a device name; expected one of {available}"
+            f"{source}: {name!r} is not a device name; expected one of {available}"
         ) from err
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device: {name!r} asked for, but CUDA is not available; use one of {available}")
+        raise ValueError(f"{source}: {name!r} asked for, but CUDA is not available; use one of {available}")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise ValueError(f"device: {name!r} does not exist; this machine has {available}")
+        raise ValueError(f"{source}: {name!r} does not exist; this machine has {available}")
     if dev.type == "mps" and "mps" not in available:
-        raise ValueError(f"device: {name!r} asked for, but MPS is not available; use one of {available}")
+        raise ValueError(f"{source}: {name!r} asked for, but MPS is not available; use one of {available}")
     if dev.type not in {"cpu", "cuda", "mps"}:
-        raise ValueError(f"device: {name!r} is not supported; expected one of {available}")
+        raise ValueError(f"{source}: {name!r} is not supported; expected one of {available}")
     return dev
 
 

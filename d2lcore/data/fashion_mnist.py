@@ -120,7 +120,10 @@ def _check_file(path: Path, spec: _FileSpec, *, checksum: bool) -> bytes:
     if count != spec.count or (
         spec.magic == _IMAGES and struct.unpack(">II", data[8:16]) != (28, 28)
     ):
-        raise CorruptDataError(f"{path} has an unexpected IDX header. {_fix_hint(path)}")
+        raise CorruptDataError(
+            f"{path} has an unexpected IDX header (expected {spec.count} "
+            f"{'28×28 images' if spec.magic == _IMAGES else 'labels'}). {_fix_hint(path)}"
+        )
     key = (str(path), size, path.stat().st_mtime_ns)
     if checksum and not _verified.get(key):
         if hashlib.sha256(data).hexdigest() != spec.sha256:
@@ -143,8 +146,17 @@ def _download(raw: Path) -> None:
     them, then move each into place (a rename, so no half file is ever left in ``raw``)."""
     from torchvision.datasets import FashionMNIST
 
-    raw.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".download-", dir=raw.parent) as tmp:
+    names = ", ".join(s.name for s in _FILES.values())
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+        tmp_dir = tempfile.TemporaryDirectory(prefix=".download-", dir=raw.parent)
+    except OSError as err:  # a read-only data folder, say
+        raise MissingDataError(
+            f"Fashion-MNIST is not in {raw} and cannot be downloaded there ({type(err).__name__}: "
+            f"{err}). Copy the four files {names} into {raw}, or set D2LCORE_DATA to a writable "
+            "folder (or one that holds them in FashionMNIST/raw/)."
+        ) from None
+    with tmp_dir as tmp:
         try:
             FashionMNIST(tmp, train=True, download=True)
             FashionMNIST(tmp, train=False, download=True)
@@ -241,15 +253,28 @@ def load_fashion_mnist(
     """
     validate.positive_int("batch_size", batch_size)
     if resize is not None:
-        sizes = (resize, resize) if isinstance(resize, int) else tuple(resize)
-        for s in sizes:
-            validate.positive_int("resize", s)
+        if isinstance(resize, (tuple, list)):
+            if len(resize) != 2:
+                raise ValueError(f"resize must be a size or a pair (height, width), got {resize!r}")
+            sizes = tuple(resize)
+        else:
+            sizes = (resize, resize)
+        for size in sizes:
+            validate.positive_int("resize", size)
+    for arg, value in (("num_train", num_train), ("num_test", num_test)):
+        if value is not None:
+            validate.positive_int(arg, value)
     loaders = []
     for train, n in ((True, num_train), (False, num_test)):
         split = read_fashion_mnist(train, root=root, download=download)
-        n = config.num_examples(len(split)) if n is None else validate.positive_int(
-            "num_train" if train else "num_test", n
-        )
+        if n is None:
+            n = config.num_examples(len(split))
+        elif n > len(split):
+            arg = "num_train" if train else "num_test"
+            raise ValueError(
+                f"{arg} must be at most {len(split)} (the size of Fashion-MNIST's "
+                f"{'training' if train else 'test'} split), got {n}"
+            )
         images, labels = split.images[:n], split.labels[:n]
         transform = _to_float(resize)
         if resize is None:  # convert once; batches are then plain views

@@ -14,21 +14,38 @@ __all__ = ["data_iter", "ArrayLoader", "load_array"]
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
+def _check_arrays(features: object, labels: object) -> None:
+    """Features and labels: tensors with one row per example, as many of each, not empty."""
+    validate.tensor("features", features)
+    validate.tensor("labels", labels)
+    for name, t in (("features", features), ("labels", labels)):
+        if t.ndim == 0:  # type: ignore[union-attr]
+            raise ValueError(f"{name} must have one row per example (at least 1 dimension), got a "
+                             "0-dimensional tensor")
+    validate.same_size("features", features, "labels", labels)  # type: ignore[arg-type]
+    if len(features) == 0:  # type: ignore[arg-type]
+        raise ValueError("features is empty (shape "
+                         f"{tuple(features.shape)}): a loader needs at least one example")  # type: ignore[union-attr]
+
+
 def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor) -> Iterator[Batch]:
     """The book's from-scratch reader (§3.2): shuffle the indices, then yield minibatches.
 
-    Every example appears exactly once per pass; the last batch may be smaller.
+    Every example appears exactly once per pass; the last batch may be smaller. The order comes
+    from Python's ``random`` (seeded by :func:`d2lcore.seed`). Arguments are checked when it is
+    called, not at the first batch.
     """
     validate.positive_int("batch_size", batch_size)
-    validate.tensor("features", features)
-    validate.tensor("labels", labels)
-    validate.same_size("features", features, "labels", labels)
-    num_examples = len(features)
-    if num_examples == 0:
-        raise ValueError("features is empty: there is nothing to iterate over")
-    indices = list(range(num_examples))
+    _check_arrays(features, labels)
+    indices = list(range(len(features)))
     random.shuffle(indices)
-    for i in range(0, num_examples, batch_size):
+    return _batches(indices, batch_size, features, labels)
+
+
+def _batches(
+    indices: list[int], batch_size: int, features: torch.Tensor, labels: torch.Tensor
+) -> Iterator[Batch]:
+    for i in range(0, len(indices), batch_size):
         batch = torch.tensor(indices[i : i + batch_size])
         yield features[batch], labels[batch]
 
@@ -51,11 +68,14 @@ class ArrayLoader:
         shuffle: bool = True,
         transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
-        validate.tensor("features", features)
-        validate.tensor("labels", labels)
-        validate.same_size("features", features, "labels", labels)
-        if len(features) == 0:
-            raise ValueError("features is empty: a loader needs at least one example")
+        _check_arrays(features, labels)
+        if transform is not None and not callable(transform):
+            raise TypeError(
+                f"transform must be a function of a feature batch (or None), got "
+                f"{type(transform).__name__}"
+            )
+        if not isinstance(shuffle, bool):
+            raise TypeError(f"shuffle must be True or False, got {shuffle!r} ({type(shuffle).__name__})")
         self.features = features
         self.labels = labels
         self.batch_size = validate.positive_int("batch_size", batch_size)
@@ -96,5 +116,11 @@ def load_array(
 ) -> ArrayLoader:
     """The book's ``load_array`` (§3.3): a loader over ``(features, labels)``, shuffled when
     training."""
+    if not isinstance(data_arrays, (tuple, list)) or len(data_arrays) != 2:
+        raise TypeError(
+            "data_arrays must be a pair (features, labels) of tensors, got "
+            f"{type(data_arrays).__name__}"
+            + (f" of length {len(data_arrays)}" if isinstance(data_arrays, (tuple, list)) else "")
+        )
     features, labels = data_arrays
     return ArrayLoader(features, labels, batch_size, shuffle=is_train)

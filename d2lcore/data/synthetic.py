@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from numbers import Real
+
 import torch
 
 from .. import validate
@@ -18,9 +21,19 @@ def synthetic_data(
     ``w``'s floating dtype. Uses PyTorch's global generator, so :func:`d2lcore.seed` fixes it.
     """
     validate.floating("w", w, ndim=1)
+    if len(w) == 0:
+        raise ValueError("w must hold at least one weight, got shape (0,)")
+    if isinstance(b, torch.Tensor):
+        if b.numel() != 1:
+            raise ValueError(f"b must be a scalar (the bias), got a tensor of shape {tuple(b.shape)}")
+    elif isinstance(b, bool) or not isinstance(b, Real):
+        raise TypeError(f"b must be a number (the bias), got {b!r} ({type(b).__name__})")
     validate.positive_int("num_examples", num_examples)
-    if noise < 0:
-        raise ValueError(f"noise must be ≥ 0, got {noise!r}")
+    if isinstance(noise, bool) or not isinstance(noise, Real):
+        raise TypeError(f"noise must be a number ≥ 0 (a standard deviation), got {noise!r} "
+                        f"({type(noise).__name__})")
+    if not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number ≥ 0 (a standard deviation), got {noise!r}")
     X = torch.normal(0.0, 1.0, (num_examples, len(w)), dtype=w.dtype)
     y = X @ w + b
     y += torch.normal(0.0, noise, y.shape, dtype=w.dtype)

@@ -1,0 +1,202 @@
+"""d2lcore.config: the data-root order, the two modes and their scaling, devices, seeding."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import d2lcore as d2l
+from d2lcore import config
+
+# --- data root: argument, then D2LCORE_DATA, then the cache ---------------------------------
+
+
+def test_data_root_argument_wins_over_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("D2LCORE_DATA", str(tmp_path / "env"))
+    assert d2l.data_root(tmp_path / "arg") == tmp_path / "arg"
+    assert d2l.data_root(str(tmp_path / "arg")) == tmp_path / "arg"
+
+
+def test_data_root_env_then_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("D2LCORE_DATA", str(tmp_path / "env"))
+    assert d2l.data_root() == tmp_path / "env"
+    monkeypatch.setenv("D2LCORE_DATA", "   ")  # blank counts as unset
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert d2l.data_root() == tmp_path / "xdg" / "d2lcore" / "data"
+    monkeypatch.delenv("D2LCORE_DATA")
+    assert d2l.data_root() == tmp_path / "xdg" / "d2lcore" / "data"
+
+
+def test_cache_falls_back_to_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("D2LCORE_DATA", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert d2l.data_root() == tmp_path / ".cache" / "d2lcore" / "data"
+    assert d2l.default_cache_dir() == tmp_path / ".cache" / "d2lcore"
+
+
+def test_data_root_expands_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert d2l.data_root("~/d") == tmp_path / "d"
+    monkeypatch.setenv("D2LCORE_DATA", "~/e")
+    assert d2l.data_root() == tmp_path / "e"
+
+
+def test_results_dir_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("D2LCORE_RESULTS", str(tmp_path / "env"))
+    assert d2l.results_dir(tmp_path / "arg") == tmp_path / "arg"
+    assert d2l.results_dir() == tmp_path / "env"
+    monkeypatch.delenv("D2LCORE_RESULTS")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert d2l.results_dir() == tmp_path / "xdg" / "d2lcore" / "results"
+
+
+# --- modes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["1", "true", "TRUE", " yes ", "on"])
+def test_quick_mode_values(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("D2LCORE_QUICK", raw)
+    assert d2l.mode() == "quick" and d2l.is_quick()
+
+
+@pytest.mark.parametrize("raw", [None, "", "0", "false", "No", "off"])
+def test_full_mode_values(monkeypatch: pytest.MonkeyPatch, raw: str | None) -> None:
+    if raw is None:
+        monkeypatch.delenv("D2LCORE_QUICK", raising=False)
+    else:
+        monkeypatch.setenv("D2LCORE_QUICK", raw)
+    assert d2l.mode() == "full" and not d2l.is_quick()
+
+
+def test_unknown_mode_value_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("D2LCORE_QUICK", "maybe")
+    with pytest.raises(ValueError, match=r"D2LCORE_QUICK='maybe' is not understood.*'1'"):
+        d2l.mode()
+
+
+def test_choose(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("D2LCORE_QUICK", "0")
+    assert d2l.choose(full=256, quick=64) == 256
+    monkeypatch.setenv("D2LCORE_QUICK", "1")
+    assert d2l.choose(full=256, quick=64) == 64
+
+
+def test_epochs_scaling(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("D2LCORE_QUICK", "0")
+    assert [d2l.epochs(10), d2l.epochs(10, 3), d2l.epochs(0)] == [10, 10, 0]
+    monkeypatch.setenv("D2LCORE_QUICK", "1")
+    assert [d2l.epochs(10), d2l.epochs(10, 3), d2l.epochs(2, 5), d2l.epochs(0)] == [1, 3, 2, 0]
+
+
+@settings(max_examples=50, deadline=None)
+@given(full=st.integers(1, 10**6), fraction=st.floats(1e-4, 1.0), minimum=st.integers(1, 500))
+def test_num_examples_scaling(full: int, fraction: float, minimum: int) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("D2LCORE_QUICK", "0")
+        assert d2l.num_examples(full, fraction, minimum) == full
+        mp.setenv("D2LCORE_QUICK", "1")
+        n = d2l.num_examples(full, fraction, minimum)
+    assert n == min(full, max(minimum, math.ceil(full * fraction)))
+    assert 1 <= n <= full
+
+
+def test_num_examples_quick_default_is_a_tenth(quick_mode: None) -> None:
+    assert d2l.num_examples(60000) == 6000
+    assert d2l.num_examples(10000) == 1000
+    assert d2l.num_examples(5) == 1
+    assert d2l.num_examples(1000, 0.25) == 250
+
+
+# --- devices ---------------------------------------------------------------------------------
+
+
+def test_device_cpu_by_name_and_object() -> None:
+    assert d2l.device("cpu") == torch.device("cpu")
+    assert d2l.device(torch.device("cpu")) == torch.device("cpu")
+
+
+def test_device_default_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("D2LCORE_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert d2l.device() == torch.device("cpu")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert d2l.device() == torch.device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert d2l.device() == torch.device("cuda")
+
+
+def test_device_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("D2LCORE_DEVICE", "cpu")
+    assert d2l.device() == torch.device("cpu")
+    monkeypatch.setenv("D2LCORE_DEVICE", "gpu")
+    with pytest.raises(ValueError, match=r"D2LCORE_DEVICE: 'gpu' is not a device name; expected one of \['cpu'"):
+        d2l.device()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("gpu", r"device: 'gpu' is not a device name; expected one of \['cpu'"),
+        ("meta", r"device: 'meta' is not supported"),
+    ],
+)
+def test_unknown_device_names(name: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        d2l.device(name)
+
+
+def test_absent_accelerators(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=r"'cuda' asked for, but CUDA is not available; use one of \['cpu'\]"):
+        d2l.device("cuda")
+    with pytest.raises(ValueError, match=r"'mps' asked for, but MPS is not available"):
+        d2l.device("mps")
+
+
+def test_cuda_index_beyond_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ValueError, match=r"'cuda:3' does not exist; this machine has \['cpu', 'cuda', 'cuda:0'"):
+        d2l.device("cuda:3")
+
+
+# --- seed ------------------------------------------------------------------------------------
+
+
+def test_seed_repeats_every_generator() -> None:
+    np = pytest.importorskip("numpy")
+
+    def draw() -> tuple[list[float], float, float]:
+        return torch.rand(5).tolist(), random.random(), float(np.random.rand())
+
+    d2l.seed(123)
+    first = draw()
+    d2l.seed(123)
+    assert draw() == first
+    d2l.seed(124)
+    assert draw() != first
+
+
+def test_seed_asks_for_deterministic_kernels() -> None:
+    d2l.seed(0)
+    assert torch.are_deterministic_algorithms_enabled()
+
+
+def test_config_is_the_only_reader_of_env_vars() -> None:
+    """No other d2lcore module reads ``os.environ`` (the one-place rule of the design)."""
+    package = Path(config.__file__).parent
+    readers = sorted(
+        str(p.relative_to(package))
+        for p in package.rglob("*.py")
+        if p.name != "config.py" and ("os.environ" in p.read_text() or "getenv" in p.read_text())
+    )
+    assert readers == []
