@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import sys
 from numbers import Real
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -199,4 +200,19 @@ def seed(value: int = 0) -> None:
         pass
     else:
         np.random.seed(value % 2**32)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    _deterministic_algorithms()
+
+
+def _deterministic_algorithms() -> None:
+    """``torch.use_deterministic_algorithms(True, warn_only=True)``, without its cost on a CPU.
+
+    The public call imports ``torch._inductor`` to set the compiler's flag too, which takes
+    seconds (a third of a quick notebook's budget). Eager CPU and GPU kernels only need the
+    core flag; the compiler's is set as well once ``torch._inductor`` is loaded or a GPU is
+    present.
+    """
+    core = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if core is None or "torch._inductor.config" in sys.modules or torch.cuda.is_available():
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    else:
+        core(True, warn_only=True)

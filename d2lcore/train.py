@@ -16,7 +16,7 @@ import os
 import random
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Union
@@ -116,7 +116,13 @@ class Callback(Protocol):
 
 
 class DivergedError(FloatingPointError):
-    """The training loss became NaN or infinite."""
+    """The training loss became NaN or infinite. ``epoch`` is the epoch where it happened and
+    ``history`` holds the epochs that finished before it."""
+
+    def __init__(self, message: str, epoch: int = 0, history: History | None = None) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.history = history if history is not None else History()
 
 
 def _call(callback: object, method: str, *args: object) -> None:
@@ -139,6 +145,22 @@ def _check_loader(name: str, data: object) -> None:
         raise TypeError(f"{name} must be an iterable of (X, y) batches, got {type(data).__name__}")
     if hasattr(data, "__len__") and len(data) == 0:  # type: ignore[arg-type]
         raise ValueError(f"{name} is empty: it yields no batches")
+
+
+def _check_lr(optimizer: torch.optim.Optimizer, allow_zero: bool) -> None:
+    """Every parameter group's learning rate must be a finite number > 0 (≥ 0 with a scheduler,
+    which may warm up from 0)."""
+    for i, group in enumerate(optimizer.param_groups):
+        lr = group.get("lr")
+        if isinstance(lr, torch.Tensor):
+            lr = float(lr)
+        if isinstance(lr, (int, float)) and math.isfinite(lr) and (lr > 0 or (allow_zero and lr == 0)):
+            continue
+        bound = "≥ 0" if allow_zero else "> 0"
+        raise ValueError(
+            f"updater: the learning rate (param group {i}) must be a finite number {bound}, got "
+            f"lr={lr!r}"
+        )
 
 
 def _to(X: torch.Tensor, y: torch.Tensor, device: torch.device, channels_last: bool) -> Batch:
@@ -290,9 +312,22 @@ def load_checkpoint(
             f"{path} is not a readable d2lcore checkpoint ({type(err).__name__}: {err}); "
             "delete it to start training afresh"
         ) from None
-    net.load_state_dict(state["model"])
-    if optimizer is not None and state["optimizer"] is not None:
-        optimizer.load_state_dict(state["optimizer"])
+    keys = {"model", "optimizer", "scheduler", "history", "rng"}
+    if not isinstance(state, dict) or not keys <= set(state):
+        raise ValueError(
+            f"{path} is not a d2lcore checkpoint (expected the keys {sorted(keys)}); delete it "
+            "to start training afresh"
+        )
+    try:
+        net.load_state_dict(state["model"])
+        if optimizer is not None and state["optimizer"] is not None:
+            optimizer.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as err:
+        raise ValueError(
+            f"{path} was saved from a different model or optimizer and does not fit this one "
+            f"({type(err).__name__}: {str(err).splitlines()[0]}); delete it, or pass another "
+            "checkpoint path, to start training afresh"
+        ) from None
     if scheduler is not None and state["scheduler"] is not None:
         scheduler.load_state_dict(state["scheduler"])
     if restore_rng:
@@ -346,8 +381,20 @@ def fit(
             f"{type(updater).__name__}"
         )
     _check_loader("train_iter", train_iter)
+    if isinstance(train_iter, Iterator) and num_epochs > 1:
+        raise TypeError(
+            f"train_iter is a one-pass iterator ({type(train_iter).__name__}), but fit reads it "
+            f"once per epoch for {num_epochs} epochs; pass a re-iterable loader such as "
+            "d2l.load_array((features, labels), batch_size)"
+        )
     if test_iter is not None:
         _check_loader("test_iter", test_iter)
+    if isinstance(updater, torch.optim.Optimizer):
+        _check_lr(updater, allow_zero=scheduler is not None)
+    if autocast is not None and not (isinstance(autocast, torch.dtype) and autocast.is_floating_point):
+        raise TypeError(
+            f"autocast must be a floating dtype such as torch.bfloat16 (or None), got {autocast!r}"
+        )
     if (checkpoint is not None or resume) and not isinstance(net, nn.Module):
         raise TypeError("checkpoint/resume need net to be an nn.Module (it saves its state_dict)")
     if resume and checkpoint is None:
@@ -380,7 +427,9 @@ def fit(
                 raise DivergedError(
                     f"the training loss became {stats.train_loss} in epoch {epoch}; training "
                     f"stopped. Try a smaller learning rate (the update overshot), check the "
-                    f"inputs for NaN, or use a numerically stable loss."
+                    f"inputs for NaN, or use a numerically stable loss.",
+                    epoch,
+                    history,
                 )
             if test_iter is not None:
                 want_loss = test_loss if test_loss is not None else stats.train_acc is None

@@ -1,0 +1,199 @@
+"""d2lcore.train: fit reduces the loss on data with a known answer, the history it returns,
+evaluation on hand-made cases, the from-scratch updater against the optimizer. Divergence,
+repeatability, checkpoints and Ctrl-C are in test_reliability.py."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import d2lcore as d2l
+
+TRUE_W, TRUE_B = torch.tensor([2.0, -3.4]), 4.2
+
+
+def _regression(n: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    d2l.seed(0)
+    return d2l.synthetic_data(TRUE_W, TRUE_B, n)
+
+
+def test_fit_from_scratch_recovers_w_and_b() -> None:
+    """§3.2: linreg + squared_loss + sgd, 3 epochs at lr 0.03, batch 10."""
+    features, labels = _regression()
+    w = torch.normal(0, 0.01, (2, 1), requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    history = d2l.fit(
+        lambda X: d2l.linreg(X, w, b), d2l.load_array((features, labels), 10),
+        d2l.squared_loss, 3, lambda n: d2l.sgd([w, b], 0.03, n),
+    )  # fmt: skip
+    losses = history.column("train_loss")
+    assert len(history) == 3 and losses[0] > losses[1] > losses[2]
+    assert losses[-1] < 1e-3  # ½ noise² = 5e-5 is the floor
+    assert torch.allclose(w.detach().reshape(-1), TRUE_W, atol=0.01)
+    assert abs(b.item() - TRUE_B) < 0.01
+    assert history.final.train_acc is None and history.final.test_acc is None
+
+
+def test_fit_concise_with_test_loss() -> None:
+    """§3.3: nn.Linear + MSELoss + optim.SGD; a regression test set reports its loss."""
+    features, labels = _regression()
+    net = nn.Linear(2, 1)
+    nn.init.zeros_(net.weight)
+    nn.init.zeros_(net.bias)
+    before = d2l.evaluate_loss(net, d2l.load_array((features, labels), 100, False), nn.MSELoss())
+    history = d2l.fit(
+        net, d2l.load_array((features, labels), 10), nn.MSELoss(), 3,
+        torch.optim.SGD(net.parameters(), lr=0.03),
+        test_iter=d2l.load_array((features, labels), 100, is_train=False),
+    )  # fmt: skip
+    assert history.final.test_loss is not None and history.final.test_loss < 1e-3 < before
+    assert torch.allclose(net.weight.detach().reshape(-1), TRUE_W, atol=0.01)
+    assert "test loss" in history.summary()
+
+
+def test_scratch_updater_equals_optimizer_path() -> None:
+    """Summed loss + sgd(params, lr, n) and mean loss + optim.SGD take the same steps."""
+    features, labels = _regression(200)
+    net_a, net_b = nn.Linear(2, 1).double(), nn.Linear(2, 1).double()
+    net_b.load_state_dict(net_a.state_dict())
+    X, y = features.double(), labels.double()
+    d2l.seed(5)
+    h_a = d2l.fit(net_a, d2l.load_array((X, y), 16), d2l.squared_loss, 2,
+                  lambda n: d2l.sgd(net_a.parameters(), 0.05, n))
+    d2l.seed(5)
+    h_b = d2l.fit(net_b, d2l.load_array((X, y), 16), d2l.squared_loss, 2,
+                  torch.optim.SGD(net_b.parameters(), lr=0.05))
+    for p, q in zip(net_a.parameters(), net_b.parameters()):
+        assert torch.allclose(p, q, rtol=1e-12, atol=1e-12)
+    assert h_a.column("train_loss") == pytest.approx(h_b.column("train_loss"), rel=1e-12)
+
+
+def _blobs(n: int = 600) -> tuple[torch.Tensor, torch.Tensor]:
+    """Three well-separated Gaussian classes in 2-d."""
+    d2l.seed(0)
+    y = torch.arange(n) % 3
+    centres = torch.tensor([[0.0, 4.0], [-4.0, -2.0], [4.0, -2.0]])
+    return centres[y] + torch.randn(n, 2), y
+
+
+def test_fit_classification_history_fields() -> None:
+    X, y = _blobs()
+    net = nn.Linear(2, 3)
+    history = d2l.fit(
+        net, d2l.load_array((X, y), 32), nn.CrossEntropyLoss(reduction="none"), 3,
+        torch.optim.SGD(net.parameters(), lr=0.1), test_iter=d2l.load_array((X, y), 100, False),
+    )  # fmt: skip
+    assert [e.epoch for e in history.epochs] == [1, 2, 3]
+    first, last = history.epochs[0], history.final
+    assert last.train_loss < first.train_loss
+    assert last.train_acc is not None and last.train_acc > 0.95
+    assert last.test_acc is not None and last.test_acc > 0.95 and last.test_loss is None
+    assert all(e.examples_per_sec > 0 and e.seconds > 0 for e in history.epochs)
+    assert history.seconds == pytest.approx(sum(e.seconds for e in history.epochs))
+    assert not history.interrupted
+    text = history.summary()
+    assert text.startswith(f"loss {last.train_loss:.3f}, train acc {last.train_acc:.3f}, test acc")
+    assert "examples/sec" in text and "in 3 epochs" in text
+    assert d2l.History.from_dict(history.to_dict()) == history
+    assert history.column("test_acc") == [e.test_acc for e in history.epochs]
+
+
+def test_fit_zero_epochs_returns_an_empty_history() -> None:
+    X, y = _blobs(30)
+    net = nn.Linear(2, 3)
+    before = net.weight.detach().clone()
+    history = d2l.fit(net, d2l.load_array((X, y), 10), nn.CrossEntropyLoss(), 0,
+                      torch.optim.SGD(net.parameters(), lr=0.1))
+    assert len(history) == 0 and torch.equal(net.weight, before)
+    with pytest.raises(ValueError, match="the history is empty"):
+        history.final
+
+
+def test_fit_steps_the_scheduler_per_batch() -> None:
+    X, y = _blobs(100)
+    net = nn.Linear(2, 3)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    d2l.fit(net, d2l.load_array((X, y), 25), nn.CrossEntropyLoss(), 2, opt, scheduler=sched)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**8)  # 2 epochs × 4 batches
+
+
+class _Fixed(nn.Module):
+    """Returns preset scores; counts calls and records whether it ran in training mode."""
+
+    def __init__(self, scores: torch.Tensor) -> None:
+        super().__init__()
+        self.scores = scores
+        self.dummy = nn.Parameter(torch.zeros(1))
+        self.modes: list[bool] = []
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        self.modes.append(self.training)
+        assert torch.is_inference_mode_enabled()
+        return self.scores[X.long().reshape(-1)]
+
+
+def test_evaluate_accuracy_by_hand() -> None:
+    scores = torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.0, 1.0]])
+    labels = torch.tensor([1, 0, 0, 0, 0])  # right, right, wrong, right, wrong → 3/5
+    net = _Fixed(scores)
+    net.train()
+    loader = d2l.load_array((torch.arange(5.0).reshape(5, 1), labels), 2, is_train=False)
+    assert d2l.evaluate_accuracy(net, loader) == pytest.approx(0.6)
+    assert net.modes == [False, False, False]  # evaluated in eval mode, 3 batches
+    assert net.training  # and restored
+
+
+def test_evaluate_loss_by_hand() -> None:
+    X = torch.tensor([[1.0], [2.0], [3.0]])
+    y = torch.tensor([[1.0], [1.0], [1.0]])
+    loader = d2l.load_array((X, y), 2, is_train=False)
+    # squared_loss per example: 0, ½, 2 → mean 5/6, whatever the batch sizes (2 then 1)
+    assert d2l.evaluate_loss(lambda X: X, loader, d2l.squared_loss) == pytest.approx(5 / 6)
+    # a loss that returns the batch mean is weighted by the batch size
+    assert d2l.evaluate_loss(lambda X: X, loader, nn.MSELoss()) == pytest.approx(5 / 3)
+
+
+def test_evaluate_accuracy_needs_a_classifier() -> None:
+    loader = d2l.load_array((torch.ones(4, 1), torch.ones(4, 1)), 2)
+    with pytest.raises(ValueError, match="evaluate_accuracy needs a classifier"):
+        d2l.evaluate_accuracy(lambda X: X, loader)
+
+
+def test_callbacks_are_called_in_order() -> None:
+    X, y = _blobs(40)
+    events: list[tuple] = []
+
+    class Recorder:
+        def on_train_begin(self, num_epochs: int, num_batches: int, history: d2l.History) -> None:
+            events.append(("begin", num_epochs, num_batches, len(history)))
+
+        def on_batch_end(self, epoch: int, batch: int) -> None:
+            events.append(("batch", epoch, batch))
+
+        def on_epoch_end(self, stats: d2l.EpochStats) -> None:
+            events.append(("epoch", stats.epoch))
+
+        def on_train_end(self, history: d2l.History) -> None:
+            events.append(("end", len(history)))
+
+    class OnlyEnd:  # every method is optional
+        def on_train_end(self, history: d2l.History) -> None:
+            events.append(("only-end", len(history)))
+
+    net = nn.Linear(2, 3)
+    d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), 2,
+            torch.optim.SGD(net.parameters(), lr=0.1), callback=[Recorder(), OnlyEnd()])
+    assert events == [
+        ("begin", 2, 2, 0), ("batch", 1, 1), ("batch", 1, 2), ("epoch", 1),
+        ("batch", 2, 1), ("batch", 2, 2), ("epoch", 2), ("end", 2), ("only-end", 2),
+    ]  # fmt: skip
+
+
+def test_fit_moves_the_model_to_the_device() -> None:
+    X, y = _blobs(20)
+    net = nn.Linear(2, 3)
+    d2l.fit(net, d2l.load_array((X, y), 10), nn.CrossEntropyLoss(), 1,
+            torch.optim.SGD(net.parameters(), lr=0.1), device="cpu")
+    assert net.weight.device == torch.device("cpu")
