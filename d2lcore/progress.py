@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from .plot import _check_metrics
 from .train import EpochStats, History
 
 __all__ = ["Progress", "in_notebook"]
@@ -59,6 +60,9 @@ class Progress:
         stream: TextIO | None = None,
         title: str | None = None,
     ) -> None:
+        _check_metrics(metrics)
+        if yscale not in ("linear", "log"):
+            raise ValueError(f"yscale must be 'linear' or 'log', got {yscale!r}")
         self.metrics = metrics
         self.ylim = ylim
         self.yscale = yscale

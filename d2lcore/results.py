@@ -50,8 +50,16 @@ def record(
     directory: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Write ``history``'s final numbers for the results page; returns the file written."""
-    if not re.fullmatch(r"\d+\.\d+", section):
+    if not isinstance(section, str) or not re.fullmatch(r"\d+\.\d+", section):
         raise ValueError(f"section must be a book section number like '6.6', got {section!r}")
+    if not isinstance(name, str) or not re.search(r"[A-Za-z0-9]", name):
+        raise ValueError(f"name must be a model name with letters or digits, like 'LeNet', got {name!r}")
+    if not isinstance(history, History):
+        raise TypeError(f"history must be the History that fit returns, got {type(history).__name__}")
+    if len(history) == 0:
+        raise ValueError("history is empty: record needs a run with at least one finished epoch")
+    if book_test_acc is not None and not (isinstance(book_test_acc, (int, float)) and 0 <= book_test_acc <= 1):
+        raise ValueError(f"book_test_acc must be an accuracy in [0, 1] (or None), got {book_test_acc!r}")
     final = history.final
     result = Result(
         section=section,

@@ -1,0 +1,58 @@
+"""d2lcore.results: record() writes one JSON per (section, name), atomically; load_results()
+reads them back in book order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import d2lcore as d2l
+
+
+def _history(accs: list[float]) -> d2l.History:
+    return d2l.History([
+        d2l.EpochStats(i + 1, 1.0 / (i + 1), a - 0.01, None, a, 1000.0 * (i + 1), 2.0)
+        for i, a in enumerate(accs)
+    ])  # fmt: skip
+
+
+def test_record_writes_the_final_numbers(tmp_path: Path, quick_mode: None) -> None:
+    path = d2l.record("6.6", "LeNet (book)", _history([0.5, 0.7, 0.8]), book_test_acc=0.779,
+                      device="cpu", directory=tmp_path)
+    assert path == tmp_path / "6.6__lenet-book.json"
+    data = json.loads(path.read_text())
+    assert data["section"] == "6.6" and data["name"] == "LeNet (book)"
+    assert data["mode"] == "quick" and data["device"] == "cpu" and data["epochs"] == 3
+    assert data["test_acc"] == 0.8 and data["train_acc"] == pytest.approx(0.79)
+    assert data["train_loss"] == pytest.approx(1 / 3) and data["book_test_acc"] == 0.779
+    assert data["examples_per_sec"] == 2000.0 and data["seconds"] == 6.0  # mean rate, total time
+    assert "cores" in data["machine"] and "torch" in data["machine"]
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_record_overwrites_and_load_sorts_by_section(tmp_path: Path, full_mode: None) -> None:
+    d2l.record("7.1", "AlexNet", _history([0.6]), device="cpu", directory=tmp_path)
+    d2l.record("10.2", "late", _history([0.6]), device="cpu", directory=tmp_path)
+    d2l.record("6.6", "LeNet", _history([0.6]), device="cpu", directory=tmp_path)
+    d2l.record("6.6", "LeNet", _history([0.6, 0.75]), device="cpu", directory=tmp_path)
+    d2l.record("6.6", "AlexNet-like", _history([0.4]), device="cpu", directory=tmp_path)
+    results = d2l.load_results(tmp_path)
+    assert [(r.section, r.name) for r in results] == [
+        ("6.6", "AlexNet-like"), ("6.6", "LeNet"), ("7.1", "AlexNet"), ("10.2", "late"),
+    ]  # numeric order: 10.2 after 7.1
+    lenet = results[1]
+    assert lenet.epochs == 2 and lenet.test_acc == 0.75 and lenet.mode == "full"
+    assert lenet.book_test_acc is None
+
+
+def test_results_dir_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("D2LCORE_RESULTS", str(tmp_path / "r"))
+    path = d2l.record("3.3", "linear", _history([0.1]), device="cpu")
+    assert path.parent == tmp_path / "r"
+    assert [r.name for r in d2l.load_results()] == ["linear"]
+
+
+def test_load_results_of_an_empty_folder(tmp_path: Path) -> None:
+    assert d2l.load_results(tmp_path) == []
