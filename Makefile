@@ -16,11 +16,12 @@ export D2LCORE_RESULTS ?= $(abspath $(BUILD))/results
 # Keep matplotlib's and other caches inside the build folder.
 export MPLCONFIGDIR := $(abspath $(BUILD))/.mplconfig
 
-.PHONY: help venv book book-strict test unit nbtest clean
+.PHONY: help venv book book-strict test unit nbtest clean site-test binder-test serve
 
 help:
 	@echo "make book   - build the website (full mode) into $(BUILD)/html"
 	@echo "make test   - unit tests and every notebook under nbval (quick mode)"
+	@echo "make serve  - serve the built website at http://127.0.0.1:8000"
 	@echo "make clean  - remove build outputs (keeps .venv)"
 
 $(VENV)/.installed: pyproject.toml
@@ -42,11 +43,26 @@ book-strict: export D2LCORE_QUICK = 1
 book-strict: venv
 	rm -rf $(BUILD)/html $(BUILD)/.doctrees $(BUILD)/jupyter_execute $(BUILD)/.jupyter_cache_quick
 	mkdir -p $(BUILD)
-	sed 's|cache: _build/.jupyter_cache$$|cache: _build/.jupyter_cache_quick|' _config.yml > $(BUILD)/_config_quick.yml
+	sed -e 's|cache: _build/.jupyter_cache$$|cache: _build/.jupyter_cache_quick|' \
+	    -e 's|d2l_site: _ext$$|d2l_site: $(CURDIR)/_ext|' _config.yml > $(BUILD)/_config_quick.yml
 	$(VENV)/bin/jupyter-book build . --path-output . --config $(BUILD)/_config_quick.yml -n -W --keep-going
 
 unit: venv
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --ignore=tests/browser
+
+# The built website in a real browser (Debian's chromium driven by Playwright): every page of
+# _toc.yml loads with all its assets, typeset math, no request off the site, working navigation
+# and search. Run after `make book-strict` (CI) or `make book`.
+site-test: venv
+	D2L_SITE_TEST=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_site.py
+
+# The Binder environment built from binder/ in a fresh virtual environment, executing a notebook.
+binder-test: venv
+	D2L_BINDER_TEST=1 D2LCORE_QUICK=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_binder_env.py
+
+# Read the built website at http://127.0.0.1:8000 (math, search and figures all served locally).
+serve:
+	$(PY) -m http.server --bind 127.0.0.1 --directory $(BUILD)/html 8000
 
 nbtest: venv
 	rm -rf $(NB_DIR) && mkdir -p $(NB_DIR)

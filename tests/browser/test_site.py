@@ -1,0 +1,297 @@
+"""The built website, checked in a real browser (Debian's chromium driven by Playwright).
+
+For every page of _toc.yml, served from ``_build/html`` on 127.0.0.1: the page and all its
+assets load (status 200); nothing is requested from any other host (MathJax, fonts and scripts
+are served by the site; Binder and Thebe start only on a click); every formula is typeset by
+MathJax without errors; every image loads, and the figures of notebooks are SVG; notebook pages
+carry a well-formed Binder link to their own source, a Thebe button, and download links for the
+executed .ipynb and the .md source; exercise solutions start collapsed. Then: previous/next
+navigation walks the whole book in _toc.yml order, and the Chinese search finds its words.
+One screenshot per chapter goes to ``_build/screenshots``.
+
+Run with ``make site-test`` after ``make book-strict`` (or ``make book``). The browser is
+``/usr/bin/chromium`` (``.ci/run`` installs it with apt); Playwright never downloads one.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import sys
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urljoin, urlparse
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from site_pages import ROOT, is_notebook, source_of, toc_pages  # noqa: E402
+
+SITE = Path(os.environ.get("D2L_SITE_HTML", ROOT / "_build" / "html")).resolve()
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = os.environ.get("D2L_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PAGES = toc_pages()
+DOCNAMES = [doc for _, doc in PAGES]
+# (query, a regex one of the results must match, the chapter it needs in _toc.yml)
+SEARCHES = [
+    ("线性回归", r"chapters/ch03_[^/]+/ch03_01_", "§3.1"),
+    ("卷积", r"chapters/ch06_[^/]+/ch06_", "chapter 6"),
+    ("权重衰减", r"chapters/ch04_[^/]+/ch04_05_", "§4.5"),
+    ("丢弃法", r"chapters/ch04_[^/]+/ch04_06_", "§4.6"),
+]
+
+if not (SITE / "index.html").is_file():
+    if os.environ.get("D2L_SITE_TEST") == "1":
+        raise RuntimeError(f"no website in {SITE}: run `make book-strict` first")
+    pytest.skip(f"no website in {SITE}; build it, then `make site-test`", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    """The site, served by a thread on 127.0.0.1 (a free port)."""
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no browser at {CHROMIUM}: `apt-get install chromium` (as .ci/run does)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Visit:
+    """A page opened in a new tab, with every request and response it caused."""
+
+    def __init__(self, browser: Browser, url: str) -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                           locale="zh-CN")
+        self.page: Page = self.context.new_page()
+        self.requests: list[str] = []
+        self.bad: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("response", lambda r: r.status >= 400 and self.bad.append(f"{r.status} {r.url}"))
+        self.page.on("requestfailed", lambda r: self.bad.append(f"failed ({r.failure}) {r.url}"))
+        self.page.on("pageerror", lambda e: self.bad.append(f"script error: {e}"))
+        self.response = self.page.goto(url, wait_until="load")
+
+    def foreign_requests(self) -> list[str]:
+        return [u for u in self.requests
+                if urlparse(u).scheme not in ("data", "blob", "about")
+                and urlparse(u).hostname != "127.0.0.1"]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _repository() -> tuple[str, str, str]:
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    url = urlparse(cfg["repository"]["url"])
+    org, repo = url.path.strip("/").split("/")[:2]
+    return org, repo, cfg["repository"].get("branch", "main")
+
+
+def _check_binder_link(href: str, docname: str) -> list[str]:
+    problems = []
+    url = urlparse(href)
+    org, repo, branch = _repository()
+    if (url.scheme, url.hostname) != ("https", "mybinder.org"):
+        problems.append(f"Binder link not on https://mybinder.org: {href}")
+    if url.path.rstrip("/") != f"/v2/gh/{org}/{repo}/{branch}":
+        problems.append(f"Binder link does not name gh/{org}/{repo}/{branch}: {href}")
+    urlpath = parse_qs(url.query).get("urlpath", [""])
+    source = source_of(docname).relative_to(ROOT).as_posix()
+    if urlpath != [f"lab/tree/{source}"]:
+        problems.append(f"Binder link opens {urlpath}, expected lab/tree/{source} (JupyterLab)")
+    return problems
+
+
+MATH_STATE = """async () => {
+  if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) return null;
+  await MathJax.startup.promise;
+  const math = Array.from(document.querySelectorAll('.math'));
+  return {
+    version: MathJax.version,
+    math: math.length,
+    raw: math.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80)),
+    errors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.textContent.slice(0, 80)),
+  };
+}"""
+
+IMAGES = """() => Array.from(document.images).map(i => ({
+  src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0,
+  output: !!i.closest('.cell_output'),
+  caption: !!(i.closest('figure') && i.closest('figure').querySelector('figcaption')),
+}))"""
+
+SOLUTIONS = """() => Array.from(document.querySelectorAll('.solution.dropdown')).map(s => {
+  const body = Array.from(s.children).filter(c => !c.classList.contains('admonition-title'));
+  return {title: s.querySelector('.admonition-title')?.textContent.trim().slice(0, 60),
+          hidden: body.length > 0 && body.every(c => {
+            const st = getComputedStyle(c);
+            return c.offsetParent === null || st.visibility === 'hidden' ||
+                   c.getBoundingClientRect().height === 0;
+          })};
+})"""
+
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_page(docname: str, base_url: str, browser: Browser) -> None:
+    visit = Visit(browser, urljoin(base_url, f"{docname}.html"))
+    page, problems = visit.page, []
+    try:
+        assert visit.response is not None and visit.response.status == 200, (
+            f"{docname}.html: status {visit.response and visit.response.status}")
+        state = page.evaluate(MATH_STATE)
+        has_math = page.locator(".math").count() > 0
+        if has_math:
+            if state is None:
+                problems.append("page has math but MathJax did not load")
+            else:
+                if not state["version"].startswith("3."):
+                    problems.append(f"MathJax {state['version']}, expected 3.x")
+                if state["raw"]:
+                    problems.append(f"formulas left as raw TeX: {state['raw'][:5]}")
+                if state["errors"]:
+                    problems.append(f"MathJax errors: {state['errors'][:5]}")
+        page.wait_for_load_state("networkidle")
+        images = page.evaluate(IMAGES)
+        problems += [f"image did not load: {i['src']}" for i in images if not i["ok"]]
+        outputs = [i for i in images if i["output"]]
+        problems += [f"figure is not SVG: {i['src']}" for i in outputs
+                     if not i["src"].endswith(".svg")]
+        uncaptioned = [i["src"] for i in outputs if not i["caption"]]
+        if uncaptioned:
+            warnings.warn(f"{docname}: {len(uncaptioned)} figure(s) without a caption "
+                          "(CONTRIBUTING.md: give every figure a caption)", stacklevel=1)
+        problems += [f"solution shown, expected a collapsed dropdown: {s['title']}"
+                     for s in page.evaluate(SOLUTIONS) if not s["hidden"]]
+        if is_notebook(docname):
+            problems += _check_notebook_buttons(page, docname, base_url)
+        problems += visit.bad
+        problems += [f"request left the site: {u}" for u in visit.foreign_requests()]
+        _maybe_screenshot(page, docname)
+    finally:
+        visit.close()
+    assert not problems, f"{docname}:\n  " + "\n  ".join(problems)
+
+
+def _check_notebook_buttons(page: Page, docname: str, base_url: str) -> list[str]:
+    problems = []
+    binder = page.locator('a[href*="mybinder.org"]')
+    if binder.count() != 1:
+        problems.append(f"{binder.count()} Binder links, expected 1")
+    else:
+        problems += _check_binder_link(binder.get_attribute("href") or "", docname)
+    if page.locator(".btn-launch-thebe").count() != 1:
+        problems.append("no Thebe (live code) button")
+    source = source_of(docname)
+    for cls, suffix in (("btn-download-notebook-button", ".ipynb"),
+                        ("btn-download-source-button", source.suffix)):
+        link = page.locator(f"a.{cls}")
+        if link.count() != 1:
+            problems.append(f"no {suffix} download link")
+            continue
+        url = urljoin(page.url, link.get_attribute("href") or "")
+        resp = page.request.get(url)
+        if resp.status != 200 or not url.endswith(suffix):
+            problems.append(f"{suffix} download: status {resp.status} for {url}")
+        elif suffix == ".ipynb":
+            nb = json.loads(resp.body())
+            if not any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"):
+                problems.append(f"the .ipynb download has no outputs: {url}")
+        elif resp.text() != source.read_text(encoding="utf-8"):
+            problems.append(f"the source download differs from {source.relative_to(ROOT)}")
+    return problems
+
+
+def _maybe_screenshot(page: Page, docname: str) -> None:
+    """One screenshot per chapter (its first page), and one of the landing page."""
+    first_of_part: dict[str | None, str] = {}
+    for part, doc in PAGES:
+        first_of_part.setdefault(part, doc)
+    if docname in first_of_part.values():
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{Path(docname).name}.png"))
+
+
+def test_prev_next_walk_the_book_in_toc_order(base_url: str, browser: Browser) -> None:
+    visit = Visit(browser, urljoin(base_url, f"{DOCNAMES[0]}.html"))
+    page = visit.page
+    try:
+        assert page.locator("a.left-prev").count() == 0, "the first page has a previous link"
+        for expected in DOCNAMES[1:]:
+            page.locator("a.right-next").click()
+            page.wait_for_load_state("domcontentloaded")
+            assert page.url == urljoin(base_url, f"{expected}.html"), (
+                f"next led to {page.url}, expected {expected}.html")
+        assert page.locator("a.right-next").count() == 0, "the last page has a next link"
+        if len(DOCNAMES) > 1:
+            page.locator("a.left-prev").click()
+            page.wait_for_load_state("domcontentloaded")
+            assert page.url == urljoin(base_url, f"{DOCNAMES[-2]}.html")
+        assert not visit.bad, visit.bad
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("query,pattern,needs", SEARCHES, ids=[s[0] for s in SEARCHES])
+def test_chinese_search(query: str, pattern: str, needs: str, base_url: str,
+                        browser: Browser) -> None:
+    if not any(re.search(pattern, doc + "_") for doc in DOCNAMES):
+        print(f"NOTE: search for {query!r} not checked: {needs} is not in _toc.yml yet")
+        pytest.skip(f"{needs} is not in _toc.yml yet")
+    visit = Visit(browser, urljoin(base_url, f"search.html?q={query}"))
+    try:
+        visit.page.wait_for_selector("#search-results p.search-summary", timeout=20_000)
+        hrefs = visit.page.eval_on_selector_all("#search-results ul.search li a",
+                                                "links => links.map(a => a.href)")
+        assert any(re.search(pattern, h) for h in hrefs), (
+            f"search for {query!r} found {hrefs}, none matching {pattern}")
+        assert not visit.bad and not visit.foreign_requests(), visit.bad + visit.foreign_requests()
+    finally:
+        visit.close()
+
+
+def test_mathjax_is_served_by_the_site() -> None:
+    """The site carries MathJax 3 outside _static/, and no page points at a CDN for it."""
+    assert (SITE / "mathjax" / "tex-mml-chtml.js").is_file()
+    assert not list((SITE / "_static").rglob("tex-*chtml*.js")), "MathJax copied into _static/"
+    for doc in DOCNAMES:
+        html = (SITE / f"{doc}.html").read_text(encoding="utf-8")
+        assert "cdn.jsdelivr.net" not in html and "mathjax@3/" not in html, doc
+
+
+def test_search_index_has_chinese_words() -> None:
+    """jieba segments the pages: the index holds Chinese words, not whole sentences."""
+    text = (SITE / "searchindex.js").read_text(encoding="utf-8")
+    terms = json.loads(text[text.index("(") + 1: text.rindex(")")])["terms"]
+    chinese = [t for t in terms if re.fullmatch(r"[\u4e00-\u9fff]+", t)]
+    assert len(chinese) > 100, chinese[:20]
+    assert "线性" in terms and "回归" in terms
+    assert max(map(len, chinese)) <= 8, max(chinese, key=len)
