@@ -1,3 +1,75 @@
-"""Placeholder: filled in by its chapter."""
+"""LeNet-5 (book §6.6): a convolutional encoder (two conv + pooling stages) and a dense block
+of three fully connected layers, for 28×28 single-channel images.
 
-__all__: list[str] = []
+The defaults are the book's model: sigmoid activations, average pooling, Xavier-uniform
+weights. ``activation="relu", pool="max"`` gives the modern variant with the same shapes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Union
+
+from torch import nn
+
+from .. import validate
+
+__all__ = ["LeNet"]
+
+ModuleFactory = Callable[[], nn.Module]
+_ACTIVATIONS: dict[str, ModuleFactory] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
+_POOLS = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}
+
+
+def _activation(activation: Union[str, ModuleFactory]) -> ModuleFactory:
+    if isinstance(activation, str):
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)} or a module class, got {activation!r}")
+        return _ACTIVATIONS[activation]
+    if not callable(activation):
+        raise TypeError(f"activation must be a name or a module class, got {type(activation).__name__}")
+    return activation
+
+
+class LeNet(nn.Sequential):
+    """LeNet-5 as in the book (§6.6): conv(6, 5×5, pad 2) → act → pool(2) → conv(16, 5×5)
+    → act → pool(2) → flatten → fc(400→120) → act → fc(120→84) → act → fc(84→classes).
+
+    ``activation``: "sigmoid" (book), "relu", "tanh" or a module class; ``pool``: "avg" (book)
+    or "max". Weights are Xavier-uniform (as the book's ``train_ch6`` does), biases keep
+    PyTorch's default; 61,706 parameters for 10 classes.
+    """
+
+    def __init__(
+        self,
+        activation: Union[str, ModuleFactory] = "sigmoid",
+        pool: str = "avg",
+        num_classes: int = 10,
+    ) -> None:
+        act = _activation(activation)
+        if pool not in _POOLS:
+            raise ValueError(f"pool must be one of {sorted(_POOLS)}, got {pool!r}")
+        validate.positive_int("num_classes", num_classes)
+        Pool = _POOLS[pool]
+        super().__init__(
+            OrderedDict(
+                [
+                    ("conv1", nn.Conv2d(1, 6, kernel_size=5, padding=2)),
+                    ("act1", act()),
+                    ("pool1", Pool(kernel_size=2, stride=2)),
+                    ("conv2", nn.Conv2d(6, 16, kernel_size=5)),
+                    ("act2", act()),
+                    ("pool2", Pool(kernel_size=2, stride=2)),
+                    ("flatten", nn.Flatten()),
+                    ("fc1", nn.Linear(16 * 5 * 5, 120)),
+                    ("act3", act()),
+                    ("fc2", nn.Linear(120, 84)),
+                    ("act4", act()),
+                    ("fc3", nn.Linear(84, num_classes)),
+                ]
+            )
+        )
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.xavier_uniform_(m.weight)
