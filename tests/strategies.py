@@ -77,3 +77,38 @@ def loader_sizes() -> st.SearchStrategy[tuple[int, int]]:
     """(number of examples, batch size), including a batch larger than the data set and
     sizes that leave a last, partial batch."""
     return st.tuples(st.integers(1, 50), st.integers(1, 60))
+
+
+# --- ops.conv (§6.2–6.5): convolution and pooling problems -----------------------------------
+
+
+@st.composite
+def conv_problems(
+    draw: st.DrawFn, max_batch: int = 3, max_channels: int = 4, max_size: int = 9, max_kernel: int = 4
+) -> dict[str, object]:
+    """A float64 conv2d problem whose kernel fits the padded input: ``X`` (n, c_i, h, w),
+    ``weight`` (c_o, c_i, k_h, k_w), ``bias`` (c_o,) or None, ``stride`` and ``padding`` pairs."""
+    n, c_i, c_o = (draw(st.integers(1, m)) for m in (max_batch, max_channels, max_channels))
+    k = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
+    p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    hw = tuple(draw(st.integers(max(1, k[d] - 2 * p[d]), max_size)) for d in range(2))
+    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    g = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+    X = torch.randn(n, c_i, *hw, dtype=torch.float64, generator=g)
+    weight = torch.randn(c_o, c_i, *k, dtype=torch.float64, generator=g)
+    bias = torch.randn(c_o, dtype=torch.float64, generator=g) if draw(st.booleans()) else None
+    return {"X": X, "weight": weight, "bias": bias, "stride": s, "padding": p}
+
+
+@st.composite
+def pool_problems(draw: st.DrawFn, max_size: int = 9, max_window: int = 4) -> dict[str, object]:
+    """A float64 pooling problem as ``F.max_pool2d`` accepts it: padding ≤ half the window,
+    the window fits the padded input; ``stride`` may be None (= the window)."""
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    k = (draw(st.integers(1, max_window)), draw(st.integers(1, max_window)))
+    p = (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2)))
+    hw = tuple(draw(st.integers(max(1, k[d] - 2 * p[d]), max_size)) for d in range(2))
+    s = draw(st.none() | st.tuples(st.integers(1, 3), st.integers(1, 3)))
+    g = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+    X = torch.randn(n, c, *hw, dtype=torch.float64, generator=g)
+    return {"X": X, "pool_size": k, "stride": s, "padding": p}
