@@ -317,6 +317,21 @@ CHAPTER_OPS = [
     bad("conv2d-integer-images", lambda: d2l.conv2d(torch.ones(1, 1, 5, 5, dtype=torch.uint8),
         torch.ones(1, 1, 3, 3)), TypeError, r"X must be a floating-point tensor, got dtype "
         r"torch\.uint8; convert it first"),
+    bad("conv2d-stride-zero", lambda: d2l.conv2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 3, 3),
+        stride=0), ValueError, r"stride must be an integer ≥ 1, got 0"),
+    bad("conv2d-kernel-too-large", lambda: d2l.conv2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 8, 8),
+        padding=1), ValueError, r"conv2d: the kernel \(8, 8\) is larger than the padded input \(7, 7\)"),
+    bad("conv2d-rank", lambda: d2l.conv2d(torch.ones(5, 5), torch.ones(1, 1, 3, 3)), ValueError,
+        r"X must have 3 or 4 dimensions, got shape \(5, 5\)"),
+    bad("corr2d_multi_in-channels", lambda: d2l.corr2d_multi_in(torch.ones(2, 3, 3),
+        torch.ones(3, 2, 2)), ValueError, r"X has 2 input channels \(shape \(2, 3, 3\)\) but K has 3"),
+    bad("pool2d-window-too-large", lambda: d2l.pool2d(torch.ones(2, 2), 3), ValueError,
+        r"pool2d: the pool window \(3, 3\) is larger than the padded input \(2, 2\)"),
+    bad("pool2d-mode", lambda: d2l.pool2d(torch.ones(4, 4), 2, mode="min"), ValueError,
+        r"mode must be 'max' or 'avg', got 'min'"),
+    bad("conv_output_shape-stride-zero", lambda: d2l.conv_output_shape(8, 3, stride=0), ValueError,
+        r"stride must be an integer ≥ 1, got 0"),
+    bad("lenet-pool", lambda: d2l.LeNet(pool="min"), ValueError, r"pool must be one of \['avg', 'max'\], got 'min'"),
 ]
 
 CASES = [*CONFIG, *OPS_LINEAR, *DATA, *TRAIN, *REPORTING, *CHAPTER_OPS]
