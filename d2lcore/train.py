@@ -381,14 +381,15 @@ def fit(
             f"{type(updater).__name__}"
         )
     _check_loader("train_iter", train_iter)
-    if isinstance(train_iter, Iterator) and num_epochs > 1:
-        raise TypeError(
-            f"train_iter is a one-pass iterator ({type(train_iter).__name__}), but fit reads it "
-            f"once per epoch for {num_epochs} epochs; pass a re-iterable loader such as "
-            "d2l.load_array((features, labels), batch_size)"
-        )
     if test_iter is not None:
         _check_loader("test_iter", test_iter)
+    for name, data in (("train_iter", train_iter), ("test_iter", test_iter)):
+        if isinstance(data, Iterator) and num_epochs > 1:
+            raise TypeError(
+                f"{name} is a one-pass iterator ({type(data).__name__}), but fit reads it once "
+                f"per epoch for {num_epochs} epochs; pass a re-iterable loader such as "
+                "d2l.load_array((features, labels), batch_size)"
+            )
     if isinstance(updater, torch.optim.Optimizer):
         _check_lr(updater, allow_zero=scheduler is not None)
     if autocast is not None and not (isinstance(autocast, torch.dtype) and autocast.is_floating_point):

@@ -243,6 +243,9 @@ TRAIN = [
     bad("fit-train_iter-one-pass", _fit(train_iter=d2l.data_iter(3, F32, Y6.long()), num_epochs=3),
         TypeError, r"train_iter is a one-pass iterator \(generator\), but fit reads it once per "
         r"epoch for 3 epochs; pass a re-iterable loader"),
+    bad("fit-test_iter-one-pass", _fit(test_iter=iter([(F32, Y6.long())]), num_epochs=2),
+        TypeError, r"test_iter is a one-pass iterator \(list_iterator\), but fit reads it once "
+        r"per epoch for 2 epochs"),
     bad("fit-test_iter-empty", _fit(test_iter=[]), ValueError,
         r"test_iter is empty: it yields no batches"),
     bad("fit-device-unknown", _fit(device="gpu"), ValueError,

@@ -5,6 +5,7 @@ repository root or their chapter folder without writing outside build/cache fold
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import sys
@@ -445,3 +446,26 @@ def test_notebook_runs_from_any_folder_and_writes_nothing_else(
     stray = [f for f in _files(home) if not f.startswith(ALLOWED_IN_HOME)]
     assert stray == [], f"the notebook wrote outside the cache folders: {stray}"
 
+
+
+_WRITES = re.compile(r"savefig\(|torch\.save\(|save_checkpoint\(|checkpoint\s*=|write_text\(|"
+                     r"write_bytes\(|open\([^)]*['\"][wax]b?\+?['\"]|to_csv\(|np\.save")
+_SAFE_PLACES = ("tempfile", "default_cache_dir", "results_dir", "d2l.record(")
+
+
+@pytest.mark.parametrize("source", sorted(str(p.relative_to(REPO)) for p in
+                                          (REPO / "chapters").rglob("ch*.md")))
+def test_notebook_source_is_portable(source: str) -> None:
+    """Every page: no environment variables (config decides), no chdir or ``../`` paths
+    (it must run from any folder), and files written only into temporary or cache folders."""
+    jupytext = pytest.importorskip("jupytext")
+    cells = [c.source for c in jupytext.read(REPO / source).cells if c.cell_type == "code"]
+    assert cells, f"{source}: jupytext found no code cells (is the header's format_name myst?)"
+    for i, code in enumerate(cells):
+        where = f"{source}, code cell {i + 1}"
+        assert not re.search(r"os\.environ|getenv\(", code), f"{where} reads an env var"
+        assert not re.search(r"chdir\(|['\"]\.\./", code), f"{where} depends on the folder"
+        if _WRITES.search(code):
+            assert any(s in code for s in _SAFE_PLACES), (
+                f"{where} writes a file outside a temporary or cache folder"
+            )
