@@ -161,11 +161,17 @@ def show_predictions(
         if not isinstance(value, torch.Tensor):
             raise TypeError(f"{arg} must be a torch.Tensor, got {type(value).__name__}")
     if images.ndim not in (3, 4):
-        raise ValueError(f"images must be (n, h, w) or (n, c, h, w), got shape {tuple(images.shape)}")
+        raise ValueError(
+            f"images must be (n, h, w) or (n, c, h, w), got shape {tuple(images.shape)}"
+        )
     if labels.ndim != 1:
-        raise ValueError(f"labels must be one class per image (n,), got shape {tuple(labels.shape)}")
+        raise ValueError(
+            f"labels must be one class per image (n,), got shape {tuple(labels.shape)}"
+        )
     if preds.ndim not in (1, 2):
-        raise ValueError(f"preds must be classes (n,) or scores (n, q), got shape {tuple(preds.shape)}")
+        raise ValueError(
+            f"preds must be classes (n,) or scores (n, q), got shape {tuple(preds.shape)}"
+        )
     if preds.ndim == 2:
         preds = preds.argmax(dim=1)
     for arg, value in (("labels", labels), ("preds", preds)):
@@ -177,7 +183,9 @@ def show_predictions(
             f"{len(labels)} and {len(preds)}"
         )
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(images):
-        raise ValueError(f"n must be an integer in [1, {len(images)}] (the number of images), got {n!r}")
+        raise ValueError(
+            f"n must be an integer in [1, {len(images)}] (the number of images), got {n!r}"
+        )
     if num_rows < 1 or n % num_rows:
         raise ValueError(f"num_rows must be ≥ 1 and divide n={n}, got {num_rows!r}")
     classes = torch.cat([labels[:n], preds[:n]]).tolist()

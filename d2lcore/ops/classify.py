@@ -23,7 +23,9 @@ __all__ = [
 def _scores(name: str, value: object) -> torch.Tensor:
     t = validate.floating(name, value, ndim=(1, 2))
     if t.shape[-1] == 0:
-        raise ValueError(f"{name} must have at least one class (column), got shape {tuple(t.shape)}")
+        raise ValueError(
+            f"{name} must have at least one class (column), got shape {tuple(t.shape)}"
+        )
     return t
 
 
@@ -40,7 +42,9 @@ def _labels(y: object, y_hat: torch.Tensor, name_hat: str) -> torch.Tensor:
     q = y_hat.shape[1]
     if len(y) and (int(y.min()) < 0 or int(y.max()) >= q):
         bad = y[(y < 0) | (y >= q)][:5].tolist()
-        raise ValueError(f"y must hold classes in [0, {q - 1}] ({name_hat} has {q} columns), got {bad}")
+        raise ValueError(
+            f"y must hold classes in [0, {q - 1}] ({name_hat} has {q} columns), got {bad}"
+        )
     return y
 
 
