@@ -70,6 +70,9 @@ class History:
 
     def column(self, name: str) -> list[float | None]:
         """One field across epochs, e.g. ``history.column("test_acc")``."""
+        names = list(EpochStats.__dataclass_fields__)
+        if name not in names:
+            raise ValueError(f"name must be one of {names}, got {name!r}")
         return [getattr(e, name) for e in self.epochs]
 
     @property
@@ -274,6 +277,10 @@ def save_checkpoint(
 ) -> None:
     """Save model, optimiser, scheduler, history and RNG states; written to a temporary file
     and renamed, so a crash never leaves a half-written checkpoint."""
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"net must be an nn.Module (its state_dict is saved), got {type(net).__name__}")
+    if not isinstance(history, History):
+        raise TypeError(f"history must be a d2lcore History, got {type(history).__name__}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {

@@ -211,6 +211,8 @@ DATA = [
     bad("load_fashion_mnist-num_test-too-many", lambda: d2l.load_fashion_mnist(32, num_test=10001),
         ValueError, r"num_test must be at most 10000 \(the size of Fashion-MNIST's test split\), "
         r"got 10001"),
+    bad("read_fashion_mnist-train-str", lambda: d2l.read_fashion_mnist("test"), TypeError,
+        r"train must be True \(training split\) or False \(test split\), got 'test'"),
     bad("text_labels-out-of-range", lambda: d2l.get_fashion_mnist_labels([0, 10]), ValueError,
         r"labels must be integers in \[0, 9\], got \[10\]"),
     bad("text_labels-float", lambda: d2l.get_fashion_mnist_labels(torch.tensor([1.0])), ValueError,
@@ -264,6 +266,12 @@ TRAIN = [
         nn.MSELoss(), device="tpu"), ValueError, r"device: 'tpu' is not a device name"),
     bad("history-final-empty", lambda: d2l.History().final, ValueError,
         r"the history is empty: no epoch finished"),
+    bad("history-column-unknown", lambda: d2l.History().column("accuracy"), ValueError,
+        r"name must be one of \['epoch', 'train_loss', .*\], got 'accuracy'"),
+    bad("save_checkpoint-net-function", lambda: d2l.save_checkpoint("c.pt", lambda X: X, None,
+        d2l.History()), TypeError, r"net must be an nn\.Module \(its state_dict is saved\), got function"),
+    bad("save_checkpoint-history-list", lambda: d2l.save_checkpoint("c.pt", _linear(), None, []),
+        TypeError, r"history must be a d2lcore History, got list"),
 ]
 
 # --- progress, plot, results -----------------------------------------------------------------

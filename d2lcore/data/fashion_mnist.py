@@ -201,6 +201,8 @@ def read_fashion_mnist(
     """Read one split of Fashion-MNIST into memory (§3.5), downloading it when missing and
     ``download`` is true. Raises :class:`MissingDataError` or :class:`CorruptDataError` with
     a message that says what to do."""
+    if not isinstance(train, bool):
+        raise TypeError(f"train must be True (training split) or False (test split), got {train!r}")
     raw = fashion_mnist_dir(root)
     missing = _missing(raw)
     if missing and download:
