@@ -412,11 +412,15 @@ def _files(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
 
-@pytest.mark.parametrize("where", ["repository root", "chapter folder"])
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_notebook_runs_from_any_folder_and_writes_nothing_else(
-    notebook: str, where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_root: Path
+    notebook: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_root: Path
 ) -> None:
+    """A fresh kernel runs the page (quick mode) from the repository root and, at the same
+    time in another fresh kernel, from its chapter folder; neither writes into the repository
+    nor anywhere in the home folder but its cache folders."""
+    import asyncio
+
     jupytext = pytest.importorskip("jupytext")
     nbclient = pytest.importorskip("nbclient")
     repo, home = tmp_path / "repo", tmp_path / "home"
@@ -424,7 +428,6 @@ def test_notebook_runs_from_any_folder_and_writes_nothing_else(
     source.parent.mkdir(parents=True)
     home.mkdir()
     shutil.copyfile(REPO / notebook, source)
-    cwd = repo if where == "repository root" else source.parent
     for key in ("D2LCORE_RESULTS", "MPLCONFIGDIR", "XDG_CACHE_HOME", "JUPYTER_RUNTIME_DIR",
                 "IPYTHONDIR", "D2LCORE_DEVICE"):
         monkeypatch.delenv(key, raising=False)
@@ -432,20 +435,26 @@ def test_notebook_runs_from_any_folder_and_writes_nothing_else(
     monkeypatch.setenv("D2LCORE_QUICK", "1")
     monkeypatch.setenv("D2LCORE_DATA", str(data_root.resolve()))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    monkeypatch.chdir(cwd)
-    nb = jupytext.read(source)
-    assert any(c.cell_type == "code" for c in nb.cells), "jupytext found no code cells"
-    client = nbclient.NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
-    )
-    client.execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.output_type == "error"]
-    assert errors == []
+    runs = {"repository root": repo, "chapter folder": source.parent}
+    notebooks = {where: jupytext.read(source) for where in runs}
+    assert any(c.cell_type == "code" for c in notebooks["repository root"].cells), "no code cells"
+
+    async def run_all() -> None:
+        clients = [
+            nbclient.NotebookClient(notebooks[where], timeout=120, kernel_name="python3",
+                                    resources={"metadata": {"path": str(cwd)}})
+            for where, cwd in runs.items()
+        ]  # fmt: skip
+        await asyncio.gather(*(client.async_execute() for client in clients))
+
+    asyncio.run(run_all())  # a failing cell raises CellExecutionError, naming the cell
+    for where, nb in notebooks.items():
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+        assert outputs, f"{where}: nothing was executed"
+        assert not [o for o in outputs if o.output_type == "error"], where
     assert _files(repo) == {notebook}, "the notebook wrote into the repository"
     stray = [f for f in _files(home) if not f.startswith(ALLOWED_IN_HOME)]
     assert stray == [], f"the notebook wrote outside the cache folders: {stray}"
-
 
 
 _WRITES = re.compile(r"savefig\(|torch\.save\(|save_checkpoint\(|checkpoint\s*=|write_text\(|"
