@@ -197,3 +197,50 @@ def test_fit_moves_the_model_to_the_device() -> None:
     d2l.fit(net, d2l.load_array((X, y), 10), nn.CrossEntropyLoss(), 1,
             torch.optim.SGD(net.parameters(), lr=0.1), device="cpu")
     assert net.weight.device == torch.device("cpu")
+
+
+def test_fit_test_loss_for_a_classifier_on_request() -> None:
+    X, y = _blobs(60)
+    net = nn.Linear(2, 3)
+    loss = nn.CrossEntropyLoss(reduction="none")
+    test_iter = d2l.load_array((X, y), 30, False)
+    history = d2l.fit(net, d2l.load_array((X, y), 20), loss, 1,
+                      torch.optim.SGD(net.parameters(), lr=0.1), test_iter=test_iter, test_loss=True)
+    e = history.final
+    assert e.test_acc is not None and e.test_loss is not None
+    assert e.test_loss == pytest.approx(d2l.evaluate_loss(net, test_iter, loss), rel=1e-6)
+    assert e.test_acc == pytest.approx(d2l.evaluate_accuracy(net, test_iter))
+
+
+def _tiny_cnn() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                         nn.Flatten(), nn.Linear(4, 2))
+
+
+def _stripes(n: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    """Horizontal (class 0) or vertical (class 1) stripes on 8×8 images."""
+    d2l.seed(0)
+    y = torch.arange(n) % 2
+    X = torch.zeros(n, 2, 8, 8)
+    X[y == 0, :, ::2, :] = 1.0
+    X[y == 1, :, :, ::2] = 1.0
+    return X + 0.1 * torch.randn_like(X), y
+
+
+@pytest.mark.parametrize(
+    ("channels_last", "autocast"), [(False, None), (True, None), (False, torch.bfloat16)]
+)
+def test_fit_speed_options_train_the_same_model(channels_last: bool, autocast: torch.dtype | None) -> None:
+    X, y = _stripes()
+    d2l.seed(1)
+    net = _tiny_cnn()
+    history = d2l.fit(net, d2l.load_array((X, y), 16), nn.CrossEntropyLoss(), 4,
+                      torch.optim.Adam(net.parameters(), lr=0.05),
+                      test_iter=d2l.load_array((X, y), 64, False),
+                      channels_last=channels_last, autocast=autocast)
+    losses = history.column("train_loss")
+    assert losses[-1] < losses[0]
+    assert all(p.dtype == torch.float32 for p in net.parameters())  # autocast keeps fp32 weights
+    conv = net[0].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) == channels_last
+    assert conv.is_contiguous() != channels_last  # (4, 2, 3, 3): the two layouts differ
