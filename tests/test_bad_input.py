@@ -345,7 +345,36 @@ CHAPTER_OPS = [
     bad("lenet-pool", lambda: d2l.LeNet(pool="min"), ValueError, r"pool must be one of \['avg', 'max'\], got 'min'"),
 ]
 
-CASES = [*CONFIG, *OPS_LINEAR, *DATA, *TRAIN, *REPORTING, *CHAPTER_OPS]
+# --- ops.classify, plot.show_predictions (§3.4–3.7) ------------------------------------------
+P23 = torch.full((2, 3), 1 / 3)
+OPS_CLASSIFY = [
+    bad("softmax-rank", lambda: d2l.softmax(torch.zeros(2, 3, 4)), ValueError,
+        r"X must have 1 or 2 dimensions, got shape \(2, 3, 4\)"),
+    bad("softmax-integer-logits", lambda: d2l.softmax(torch.tensor([[1, 2]])), TypeError,
+        r"X must be a floating-point tensor, got dtype torch\.int64"),
+    bad("log_softmax-no-classes", lambda: d2l.log_softmax(torch.zeros(2, 0)), ValueError,
+        r"X must have at least one class \(column\), got shape \(2, 0\)"),
+    bad("cross_entropy-label-out-of-range", lambda: d2l.cross_entropy(P23, torch.tensor([0, 3])),
+        ValueError, r"y must hold classes in \[0, 2\] \(y_hat has 3 columns\), got \[3\]"),
+    bad("cross_entropy-float-labels", lambda: d2l.cross_entropy(P23, torch.tensor([0.0, 1.0])),
+        TypeError, r"y must hold integer class indices .*got dtype torch\.float32"),
+    bad("cross_entropy-lengths", lambda: d2l.cross_entropy(P23, torch.tensor([0, 1, 2])),
+        ValueError, r"y_hat and y must have the same size along dimension 0, got \(2, 3\) and \(3,\)"),
+    bad("cross_entropy_logits-integer-logits",
+        lambda: d2l.cross_entropy_logits(torch.tensor([[3, 1]]), torch.tensor([0])), TypeError,
+        r"O must be a floating-point tensor, got dtype torch\.int64"),
+    bad("accuracy-empty", lambda: d2l.accuracy(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)),
+        ValueError, r"accuracy of an empty batch is undefined"),
+    bad("show_predictions-label-out-of-range",
+        lambda: d2l.show_predictions(torch.rand(2, 4, 4), torch.tensor([0, 3]), torch.tensor([1, 1]),
+                                     names=("a", "b", "c"), n=2),
+        ValueError, r"labels and preds must be classes in \[0, 2\], got \[3\]"),
+    bad("show_predictions-images-rank",
+        lambda: d2l.show_predictions(torch.rand(2, 4), torch.tensor([0, 1]), torch.tensor([1, 1])),
+        ValueError, r"images must be \(n, h, w\) or \(n, c, h, w\), got shape \(2, 4\)"),
+]
+
+CASES = [*CONFIG, *OPS_LINEAR, *DATA, *TRAIN, *REPORTING, *CHAPTER_OPS, *OPS_CLASSIFY]
 
 
 @pytest.mark.parametrize(("call", "error", "message"), CASES)
