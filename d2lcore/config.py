@@ -107,7 +107,8 @@ def data_root(root: str | os.PathLike[str] | None = None) -> Path:
     """The folder that holds the data sets, decided in this order:
 
     1. the ``root`` argument, when given;
-    2. the ``D2LCORE_DATA`` environment variable, when set and not empty;
+    2. the ``D2LCORE_DATA`` environment variable, when set and not empty (a relative path is
+       relative to the launch folder, ``$PWD``, not to a notebook's folder);
     3. :func:`default_cache_dir` ``/ "data"``.
     """
     if root is not None:
@@ -120,10 +121,27 @@ def data_root(root: str | os.PathLike[str] | None = None) -> Path:
             raise ValueError("root must be a folder path, got an empty string; pass None to use "
                              "D2LCORE_DATA or the cache folder")
         return Path(root).expanduser()
-    env = os.environ.get("D2LCORE_DATA", "").strip()
-    if env:
-        return Path(env).expanduser()
-    return default_cache_dir() / "data"
+    env = _env_path("D2LCORE_DATA")
+    return env if env is not None else default_cache_dir() / "data"
+
+
+def _env_path(name: str) -> Path | None:
+    """The folder named by the environment variable ``name`` (None when unset or blank).
+
+    A relative path is taken relative to the folder the reader launched from (``$PWD``, which
+    a Jupyter kernel inherits while its own working directory is the notebook's folder), so
+    ``D2LCORE_DATA=../shared/data`` means the same folder in a script, under nbval and in
+    JupyterLab.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if path.is_absolute():
+        return path
+    launched = os.environ.get("PWD", "")
+    base = Path(launched) if launched and os.path.isabs(launched) and os.path.isdir(launched) else Path.cwd()
+    return base / path
 
 
 def results_dir(path: str | os.PathLike[str] | None = None) -> Path:
@@ -131,8 +149,8 @@ def results_dir(path: str | os.PathLike[str] | None = None) -> Path:
     ``path``, else ``D2LCORE_RESULTS``, else :func:`default_cache_dir` ``/ "results"``."""
     if path is not None:
         return Path(path).expanduser()
-    env = os.environ.get("D2LCORE_RESULTS", "").strip()
-    return Path(env).expanduser() if env else default_cache_dir() / "results"
+    env = _env_path("D2LCORE_RESULTS")
+    return env if env is not None else default_cache_dir() / "results"
 
 
 def device(name: str | torch.device | None = None) -> torch.device:

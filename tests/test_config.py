@@ -200,3 +200,19 @@ def test_config_is_the_only_reader_of_env_vars() -> None:
         if p.name != "config.py" and ("os.environ" in p.read_text() or "getenv" in p.read_text())
     )
     assert readers == []
+
+
+def test_relative_env_paths_follow_the_launch_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A kernel runs in the notebook's folder but inherits $PWD from where the reader launched
+    Jupyter (or nbval): ``D2LCORE_DATA=../shared/data`` must mean the same folder for both."""
+    launch, notebook_dir = tmp_path / "repo", tmp_path / "repo" / "_build"
+    notebook_dir.mkdir(parents=True)
+    monkeypatch.chdir(notebook_dir)
+    monkeypatch.setenv("PWD", str(launch))
+    monkeypatch.setenv("D2LCORE_DATA", "../shared/data")
+    monkeypatch.setenv("D2LCORE_RESULTS", "_build/results")
+    assert d2l.data_root() == launch / ".." / "shared" / "data"
+    assert d2l.results_dir() == launch / "_build" / "results"
+    monkeypatch.delenv("PWD")  # no launch folder known: the working directory
+    assert d2l.data_root() == notebook_dir / ".." / "shared" / "data"
+    assert d2l.data_root("rel") == Path("rel")  # an argument is Python's usual relative path
