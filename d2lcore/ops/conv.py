@@ -153,14 +153,19 @@ def _im2col(X: torch.Tensor, k: tuple[int, int], s: tuple[int, int], hw: tuple[i
 
 def _col2im(cols: torch.Tensor, shape: torch.Size, k: tuple[int, int], s: tuple[int, int],
             hw: tuple[int, int]) -> torch.Tensor:  # fmt: skip
-    """The adjoint of :func:`_im2col`: add each window's gradient back where it came from."""
-    g = cols.view(shape[0], hw[0], hw[1], k[0], k[1], shape[3])
-    dX = cols.new_zeros(shape)
-    h_end, w_end = s[0] * (hw[0] - 1) + 1, s[1] * (hw[1] - 1) + 1
-    for a in range(k[0]):
-        for b in range(k[1]):
-            dX[:, a : a + h_end : s[0], b : b + w_end : s[1]] += g[:, :, :, a, b]
-    return dX
+    """The adjoint of :func:`_im2col`: add each window's gradient back to the pixel it came
+    from. Row (m, i, j, a, b) of ``cols`` (one channel vector each) belongs to pixel
+    (m, i·s_h + a, j·s_w + b); one ``index_add_`` sums the overlapping windows."""
+    n, H, W, c = shape
+    dev = cols.device
+    rows = torch.arange(hw[0], device=dev) * s[0]
+    rows = rows[:, None, None, None] + torch.arange(k[0], device=dev)[None, None, :, None]
+    cols_ = torch.arange(hw[1], device=dev) * s[1]
+    cols_ = cols_[None, :, None, None] + torch.arange(k[1], device=dev)[None, None, None, :]
+    pixel = (rows * W + cols_).reshape(1, -1) + (torch.arange(n, device=dev) * (H * W))[:, None]
+    dX = cols.new_zeros((n * H * W, c))
+    dX.index_add_(0, pixel.reshape(-1), cols.reshape(-1, c))
+    return dX.view(shape)
 
 
 class _Im2colConv(torch.autograd.Function):
