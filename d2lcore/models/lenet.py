@@ -18,17 +18,24 @@ from .. import validate
 __all__ = ["LeNet"]
 
 ModuleFactory = Callable[[], nn.Module]
-_ACTIVATIONS: dict[str, ModuleFactory] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
+_ACTIVATIONS: dict[str, ModuleFactory] = {
+    "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh,
+}  # fmt: skip
 _POOLS = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}
 
 
 def _activation(activation: Union[str, ModuleFactory]) -> ModuleFactory:
     if isinstance(activation, str):
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)} or a module class, got {activation!r}")
+            raise ValueError(
+                f"activation must be one of {sorted(_ACTIVATIONS)} or a module class, "
+                f"got {activation!r}"
+            )
         return _ACTIVATIONS[activation]
     if not callable(activation):
-        raise TypeError(f"activation must be a name or a module class, got {type(activation).__name__}")
+        raise TypeError(
+            f"activation must be a name or a module class, got {type(activation).__name__}"
+        )
     return activation
 
 

@@ -118,7 +118,9 @@ def corr2d_multi_in_out_1x1(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     validate.floating("X", X, ndim=3)
     validate.floating("K", K, ndim=4)
     if K.shape[2:] != (1, 1):
-        raise ValueError(f"corr2d_multi_in_out_1x1: K must be (c_o, c_i, 1, 1), got shape {tuple(K.shape)}")
+        raise ValueError(
+            f"corr2d_multi_in_out_1x1: K must be (c_o, c_i, 1, 1), got shape {tuple(K.shape)}"
+        )
     _check_channels("corr2d_multi_in_out_1x1", X, K, 1)
     c_i, h, w = X.shape
     Y = K.reshape(K.shape[0], c_i) @ X.reshape(c_i, h * w)
@@ -141,7 +143,9 @@ def _windows(X: torch.Tensor, k: tuple[int, int], s: tuple[int, int]) -> torch.T
 _CHUNK_BYTES = 8 * 2**20  # im2col buffer per chunk of images: stays in cache, no page faults
 
 
-def _im2col(X: torch.Tensor, k: tuple[int, int], s: tuple[int, int], hw: tuple[int, int]) -> torch.Tensor:
+def _im2col(
+    X: torch.Tensor, k: tuple[int, int], s: tuple[int, int], hw: tuple[int, int]
+) -> torch.Tensor:
     """im2col of a channels-last (n, H, W, c) tensor: one row per output position, holding
     its k_h·k_w·c window. ``as_strided`` makes the windows a view; ``reshape`` copies once."""
     n, _, _, c = X.shape
@@ -183,7 +187,8 @@ class _Im2colConv(torch.autograd.Function):
         Y = X.new_empty((n, hw[0], hw[1], Wm.shape[0]))
         Y_rows = Y.view(n * rows, Wm.shape[0])
         for i in range(0, n, step):
-            torch.matmul(_im2col(X[i : i + step], k, s, hw), Wm.T, out=Y_rows[i * rows : (i + step) * rows])
+            out = Y_rows[i * rows : (i + step) * rows]
+            torch.matmul(_im2col(X[i : i + step], k, s, hw), Wm.T, out=out)
         ctx.save_for_backward(X, Wm)
         ctx.meta = (k, s, hw, step)
         return Y
@@ -263,7 +268,7 @@ def pool2d(
     mode: PoolMode = "max",
 ) -> torch.Tensor:
     """Max or average pooling over each channel separately (§6.5), as ``F.max_pool2d`` /
-    ``F.avg_pool2d``: Y[…, i, j] = max (or mean) of the window X̃[…, i·s_h : i·s_h + p_h, …].
+    ``F.avg_pool2d``: Y[…, i, j] = max (or mean) of X̃[…, i·s_h : i·s_h + p_h, …].
 
     ``stride`` defaults to ``pool_size`` (a 3×3 window moves by 3). Max pooling pads with −∞,
     average pooling with zeros that count in the mean. ``X`` is (h, w), (c, h, w) or
@@ -345,7 +350,8 @@ def conv_output_shape(
     p = _pair("padding", padding, positive=False)
     s = _pair("stride", stride, positive=True)
     _check_window("conv_output_shape", n, k, p)
-    return tuple((n[d] - k[d] + 2 * p[d] + s[d]) // s[d] for d in range(2))  # type: ignore[return-value]
+    h, w = ((n[d] - k[d] + 2 * p[d] + s[d]) // s[d] for d in range(2))
+    return h, w
 
 
 def _kernel_stride(i: int, layer: object) -> tuple[int, int] | None:
@@ -357,11 +363,16 @@ def _kernel_stride(i: int, layer: object) -> tuple[int, int] | None:
         if getattr(layer, "dilation", 1) not in (1, (1, 1)):
             raise ValueError(f"receptive_field: layers[{i}] is dilated ({layer}); not supported")
         if k[0] != k[1] or s[0] != s[1]:
-            raise ValueError(f"receptive_field: layers[{i}] is not square ({layer}); pass (k, s) pairs")
+            raise ValueError(
+                f"receptive_field: layers[{i}] is not square ({layer}); pass (k, s) pairs"
+            )
         return k[0], s[0]
     if isinstance(layer, tuple):
         if len(layer) != 2:
-            raise ValueError(f"receptive_field: layers[{i}] must be a kernel size or (kernel, stride), got {layer!r}")
+            raise ValueError(
+                f"receptive_field: layers[{i}] must be a kernel size or (kernel, stride), "
+                f"got {layer!r}"
+            )
         return (validate.positive_int(f"layers[{i}] kernel", layer[0]),
                 validate.positive_int(f"layers[{i}] stride", layer[1]))  # fmt: skip
     return validate.positive_int(f"layers[{i}]", layer), 1
@@ -378,7 +389,9 @@ def receptive_field(layers: Sequence[object] | nn.Module) -> list[int]:
     if isinstance(layers, nn.Module):
         layers = [m for m in layers.modules() if not any(m.children())]
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence):
-        raise TypeError(f"layers must be a sequence of layers or an nn.Module, got {type(layers).__name__}")
+        raise TypeError(
+            f"layers must be a sequence of layers or an nn.Module, got {type(layers).__name__}"
+        )
     r, j, fields = 1, 1, []
     for i, layer in enumerate(layers):
         ks = _kernel_stride(i, layer)
