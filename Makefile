@@ -21,6 +21,7 @@ export MPLCONFIGDIR := $(abspath $(BUILD))/.mplconfig
 help:
 	@echo "make book   - build the website (full mode) into $(BUILD)/html"
 	@echo "make test   - unit tests and every notebook under nbval (quick mode)"
+	@echo "make bench  - d2lcore's training speed against the book's d2l, and notebook times"
 	@echo "make serve  - serve the built website at http://127.0.0.1:8000"
 	@echo "make clean  - remove build outputs (keeps .venv)"
 
@@ -74,6 +75,22 @@ nbtest: venv
 
 test: export D2LCORE_QUICK = 1
 test: unit nbtest
+
+# Speed (benchmarks/README.md): d2lcore's fit against the book's d2l package, side by side, then
+# every notebook timed in the quick mode (BENCH_NOTEBOOKS=--full adds the full mode, about an
+# hour). d2l goes in with --no-deps (its exact pins would replace torch and numpy), beside the
+# packages its torch module imports.
+BENCH_ARGS ?=
+BENCH_NOTEBOOKS ?=
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet pandas scipy requests matplotlib-inline
+	$(PY) -m pip install --quiet --no-deps d2l==1.0.3
+	touch $@
+
+.PHONY: bench
+bench: $(VENV)/.bench-installed
+	$(PY) benchmarks/bench_training.py $(BENCH_ARGS)
+	$(PY) benchmarks/time_notebooks.py $(BENCH_NOTEBOOKS)
 
 clean:
 	rm -rf $(BUILD)

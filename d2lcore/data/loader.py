@@ -98,8 +98,9 @@ class ArrayLoader:
                 X = self.features[start : start + self.batch_size]
                 y = self.labels[start : start + self.batch_size]
             else:
+                # index_select gathers rows 2-3x faster than advanced indexing (benchmarks/README.md)
                 idx = order[start : start + self.batch_size]
-                X, y = self.features[idx], self.labels[idx]
+                X, y = self.features.index_select(0, idx), self.labels.index_select(0, idx)
             if self.transform is not None:
                 X = self.transform(X)
             yield X, y
