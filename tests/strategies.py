@@ -112,3 +112,29 @@ def pool_problems(draw: st.DrawFn, max_size: int = 9, max_window: int = 4) -> di
     g = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
     X = torch.randn(n, c, *hw, dtype=torch.float64, generator=g)
     return {"X": X, "pool_size": k, "stride": s, "padding": p}
+
+
+# --- ops.norm (§7.5): batch-norm problems -----------------------------------------------------
+
+
+@st.composite
+def batch_norm_problems(draw: st.DrawFn, max_batch: int = 6, max_channels: int = 5, max_size: int = 5) -> dict[str, object]:
+    """A float64 batch-norm problem: ``X`` (n, d) or (n, c, h, w) with more than one value per
+    feature, ``gamma``/``beta`` and running statistics (c,), ``eps`` and ``momentum``."""
+    conv = draw(st.booleans())
+    c = draw(st.integers(1, max_channels))
+    hw = (draw(st.integers(1, max_size)), draw(st.integers(1, max_size))) if conv else ()
+    min_batch = 2 if not conv or hw == (1, 1) else 1
+    n = draw(st.integers(min_batch, max_batch))
+    g = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+    scale = draw(st.sampled_from([1e-2, 1.0, 1e2]))
+    X = torch.randn(n, c, *hw, dtype=torch.float64, generator=g) * scale + torch.randn(1, dtype=torch.float64, generator=g)
+    return {
+        "X": X,
+        "gamma": torch.randn(c, dtype=torch.float64, generator=g),
+        "beta": torch.randn(c, dtype=torch.float64, generator=g),
+        "moving_mean": torch.randn(c, dtype=torch.float64, generator=g),
+        "moving_var": torch.rand(c, dtype=torch.float64, generator=g) + 0.5,
+        "eps": draw(st.sampled_from([1e-5, 1e-3])),
+        "momentum": draw(st.sampled_from([0.1, 0.5, 1.0])),
+    }

@@ -1,3 +1,98 @@
-"""Placeholder: filled in by its chapter."""
+"""VGG (§7.2; Simonyan & Zisserman 2014): repeated blocks of padded 3×3 convs and ReLU, each
+block ended by a 2×2 max-pool, built from a config table; then AlexNet's classifier."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .. import validate
+from ._common import check_width, feature_shape, init_weights, scale
+
+__all__ = ["VGG_CONFIGS", "vgg_block", "VGG", "vgg11"]
+
+#: The paper's configurations as (number of convs, output channels) per block (§7.2).
+VGG_CONFIGS: dict[str, tuple[tuple[int, int], ...]] = {
+    "vgg11": ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512)),
+    "vgg13": ((2, 64), (2, 128), (2, 256), (2, 512), (2, 512)),
+    "vgg16": ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512)),
+    "vgg19": ((2, 64), (2, 128), (4, 256), (4, 512), (4, 512)),
+}
+
+
+def vgg_block(num_convs: int, in_channels: int, out_channels: int, *, batch_norm: bool = False) -> nn.Sequential:
+    """``num_convs`` 3×3 convs with padding 1 (the resolution is kept) and ReLU, then a 2×2
+    stride-2 max-pool that halves the height and width (§7.2). ``batch_norm`` adds BN after
+    each conv (not in the book's VGG)."""
+    validate.positive_int("num_convs", num_convs)
+    validate.positive_int("in_channels", in_channels)
+    validate.positive_int("out_channels", out_channels)
+    layers: list[nn.Module] = []
+    for _ in range(num_convs):
+        layers.append(nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(out_channels))
+        layers.append(nn.ReLU(inplace=True))
+        in_channels = out_channels
+    layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    return nn.Sequential(*layers)
+
+
+class VGG(nn.Module):
+    """A VGG network from a config table ``arch`` of ``(num_convs, out_channels)`` blocks,
+    then two hidden FC layers with dropout and the output layer (§7.2). The book's model is
+    ``VGG(VGG_CONFIGS["vgg11"])`` at ``resolution=224``: 8 convs + 3 FC layers.
+
+    ``width`` scales the conv channels, ``hidden`` the FC layers; the FC input size follows
+    from ``resolution`` (each block halves it, so 5 blocks need ≥ 32 pixels).
+    """
+
+    def __init__(
+        self,
+        arch: Sequence[tuple[int, int]] = VGG_CONFIGS["vgg11"],
+        num_classes: int = 10,
+        in_channels: int = 1,
+        *,
+        resolution: int = 224,
+        width: float = 1.0,
+        hidden: int = 4096,
+        dropout: float = 0.5,
+        batch_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        validate.positive_int("num_classes", num_classes)
+        validate.positive_int("hidden", hidden)
+        validate.probability("dropout", dropout, allow_one=False)
+        w = check_width(width)
+        if not arch:
+            raise ValueError("arch must list at least one (num_convs, out_channels) block, got none")
+        blocks, c_in = [], in_channels
+        for num_convs, out_channels in arch:
+            c_out = scale(out_channels, w)
+            blocks.append(vgg_block(num_convs, c_in, c_out, batch_norm=batch_norm))
+            c_in = c_out
+        self.features = nn.Sequential(*blocks)
+        c, h, w_ = feature_shape(self.features, in_channels, resolution, "VGG")
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(c * h * w_, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, num_classes),
+        )
+        self.arch = tuple(tuple(b) for b in arch)
+        self.resolution = resolution
+        init_weights(self)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(X))
+
+
+def vgg11(**kwargs: object) -> VGG:
+    """The book's VGG-11 (§7.2); keyword arguments go to :class:`VGG`."""
+    return VGG(VGG_CONFIGS["vgg11"], **kwargs)  # type: ignore[arg-type]
