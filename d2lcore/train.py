@@ -58,6 +58,11 @@ class EpochStats:
     seconds: float
 
 
+def _loss_str(value: float) -> str:
+    """Three decimals, or three significant digits for a small loss (never "0.000")."""
+    return f"{value:.3f}" if value == 0 or abs(value) >= 0.01 else f"{value:.3g}"
+
+
 @dataclass
 class History:
     """Per-epoch statistics of a run. ``interrupted`` is true when Ctrl-C stopped it early."""
@@ -90,11 +95,11 @@ class History:
     def summary(self) -> str:
         """One line with the final numbers, as the book prints them."""
         e = self.final
-        parts = [f"loss {e.train_loss:.3f}"]
+        parts = [f"loss {_loss_str(e.train_loss)}"]
         if e.train_acc is not None:
             parts.append(f"train acc {e.train_acc:.3f}")
         if e.test_loss is not None and e.test_acc is None:
-            parts.append(f"test loss {e.test_loss:.3f}")
+            parts.append(f"test loss {_loss_str(e.test_loss)}")
         if e.test_acc is not None:
             parts.append(f"test acc {e.test_acc:.3f}")
         parts.append(f"{e.examples_per_sec:,.0f} examples/sec")

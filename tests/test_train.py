@@ -244,3 +244,11 @@ def test_fit_speed_options_train_the_same_model(channels_last: bool, autocast: t
     conv = net[0].weight
     assert conv.is_contiguous(memory_format=torch.channels_last) == channels_last
     assert conv.is_contiguous() != channels_last  # (4, 2, 3, 3): the two layouts differ
+
+
+def test_summary_never_rounds_a_small_loss_to_zero() -> None:
+    stats = d2l.EpochStats(1, 4.9e-05, None, 5.2e-05, None, 1000.0, 0.5)
+    text = d2l.History([stats]).summary()
+    assert text.startswith("loss 4.9e-05, test loss 5.2e-05,")
+    big = d2l.History([d2l.EpochStats(1, 0.4471, 0.8, None, 0.83, 1000.0, 0.5)]).summary()
+    assert big.startswith("loss 0.447, train acc 0.800, test acc 0.830")
