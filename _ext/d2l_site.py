@@ -1,5 +1,6 @@
-"""Sphinx extension of the D2L Companion website: MathJax 3 served by the site itself, and
-each page's scripts included once.
+"""Sphinx extension of the D2L Companion website: MathJax 3 served by the site itself, the
+book's terms in the Chinese search, downloadable notebooks with their outputs, and each page's
+scripts included once.
 
 Jupyter Book 1 loads MathJax from a CDN, so a reader offline (or behind a firewall) sees raw
 TeX. This extension fetches the npm package ``mathjax@3.2.2`` once per build folder
@@ -7,6 +8,10 @@ TeX. This extension fetches the npm package ``mathjax@3.2.2`` once per build fol
 ``<html>/mathjax/``. ``_config.yml`` points ``mathjax_path`` there. The files stay out of
 ``_static/`` on purpose: Jupyter Book 1 adds a tag to every page for each .js/.css found in an
 ``html_static_path`` folder.
+
+The Chinese search index is cut into words by jieba; its dictionary does not know the book's
+terms (权重衰减 became 权重 + 衰减, so searching 权重衰减 found nothing in the text).
+``jieba_dict.txt`` beside this file adds them (``html_search_options["dict"]``).
 
 MyST-NB 1.4 writes the *unexecuted* notebook to ``jupyter_execute/`` when its outputs come from
 the execution cache (it merges them into a copy), so the theme's ".ipynb" download button gave
@@ -144,7 +149,16 @@ def _drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str,
     context["script_files"] = unique
 
 
+def _on_config_inited(app: Sphinx, config: object) -> None:
+    language = getattr(config, "html_search_language", None) or getattr(config, "language", "")
+    if str(language).startswith("zh"):
+        options = dict(getattr(config, "html_search_options", None) or {})
+        options.setdefault("dict", str(Path(__file__).with_name("jieba_dict.txt")))
+        config.html_search_options = options  # type: ignore[attr-defined]
+
+
 def setup(app: Sphinx) -> dict[str, object]:
+    app.connect("config-inited", _on_config_inited)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
     app.connect("build-finished", _on_build_finished)
