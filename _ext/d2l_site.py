@@ -157,7 +157,14 @@ def _on_config_inited(app: Sphinx, config: object) -> None:
         config.html_search_options = options  # type: ignore[attr-defined]
 
 
+def _reread_generated_pages(app: Sphinx, env, added, changed, removed) -> list[str]:  # noqa: ANN001
+    """The results page (results.md) is generated from the runs of this build: re-read it, and
+    so re-execute it (its front matter says ``execution_mode: force``), on every build."""
+    return [doc for doc in ("results",) if doc in env.found_docs]
+
+
 def setup(app: Sphinx) -> dict[str, object]:
+    app.connect("env-get-outdated", _reread_generated_pages)
     app.connect("config-inited", _on_config_inited)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
