@@ -141,6 +141,7 @@ def _windows(X: torch.Tensor, k: tuple[int, int], s: tuple[int, int]) -> torch.T
 
 
 _CHUNK_BYTES = 8 * 2**20  # im2col buffer per chunk of images: stays in cache, no page faults
+_KEEP_BYTES = 32 * 2**20  # an im2col matrix up to this size is built once and kept for backward
 
 
 def _im2col(
@@ -175,7 +176,7 @@ def _col2im(cols: torch.Tensor, shape: torch.Size, k: tuple[int, int], s: tuple[
 class _Im2colConv(torch.autograd.Function):
     """Y = im2col(X) · Wᵀ on channels-last X (n, H, W, c_i), W (c_o, k_h·k_w·c_i); backward
     dW = dYᵀ · im2col(X), dX = col2im(dY · W). Images are processed in chunks so the im2col
-    buffer stays small; it is rebuilt in the backward pass instead of being kept."""
+    buffer stays small and is rebuilt in the backward pass; a small one is built once, kept."""
 
     @staticmethod
     def forward(ctx: Any, X: torch.Tensor, Wm: torch.Tensor, k: tuple[int, int],
@@ -183,7 +184,13 @@ class _Im2colConv(torch.autograd.Function):
         n, H, W, _ = X.shape
         hw = ((H - k[0]) // s[0] + 1, (W - k[1]) // s[1] + 1)
         rows = hw[0] * hw[1]
-        step = max(1, _CHUNK_BYTES // (rows * Wm.shape[1] * X.element_size()))
+        per_image = rows * Wm.shape[1] * X.element_size()
+        if n * per_image <= _KEEP_BYTES:
+            cols = _im2col(X, k, s, hw)
+            ctx.save_for_backward(X, Wm, cols)
+            ctx.meta = (k, s, hw, n)
+            return (cols @ Wm.T).view(n, hw[0], hw[1], Wm.shape[0])
+        step = max(1, _CHUNK_BYTES // per_image)
         Y = X.new_empty((n, hw[0], hw[1], Wm.shape[0]))
         Y_rows = Y.view(n * rows, Wm.shape[0])
         for i in range(0, n, step):
@@ -196,7 +203,7 @@ class _Im2colConv(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, dY: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        X, Wm = ctx.saved_tensors
+        X, Wm, *kept = ctx.saved_tensors
         k, s, hw, step = ctx.meta
         rows = hw[0] * hw[1]
         dY_rows = dY.reshape(X.shape[0] * rows, Wm.shape[0])
@@ -205,7 +212,7 @@ class _Im2colConv(torch.autograd.Function):
         for i in range(0, X.shape[0], step):
             g = dY_rows[i * rows : (i + step) * rows]
             if dW is not None:
-                dW.addmm_(g.T, _im2col(X[i : i + step], k, s, hw))
+                dW.addmm_(g.T, kept[0] if kept else _im2col(X[i : i + step], k, s, hw))
             if dX is not None:
                 dX[i : i + step] = _col2im(g @ Wm, X[i : i + step].shape, k, s, hw)
         return dX, dW, None, None
