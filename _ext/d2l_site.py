@@ -158,9 +158,10 @@ def _on_config_inited(app: Sphinx, config: object) -> None:
 
 
 def _reread_generated_pages(app: Sphinx, env, added, changed, removed) -> list[str]:  # noqa: ANN001
-    """The results page (results.md) is generated from the runs of this build: re-read it, and
-    so re-execute it (its front matter says ``execution_mode: force``), on every build."""
-    return [doc for doc in ("results",) if doc in env.found_docs]
+    """The results page (results.md) is generated from the runs of this build, and the status
+    page (status.md) reports on this build: re-read them, and so re-execute them (their front
+    matter says ``execution_mode: force``), on every build."""
+    return [doc for doc in ("results", "status") if doc in env.found_docs]
 
 
 def setup(app: Sphinx) -> dict[str, object]:
