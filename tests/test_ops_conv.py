@@ -14,8 +14,8 @@ from torch import nn
 import d2lcore as d2l
 from tests.strategies import conv_problems, pool_problems
 
-settings.register_profile("conv", deadline=None, max_examples=60)
-settings.load_profile("conv")
+# Per-test settings (not a global profile, which would change other modules' tests too).
+conv_settings = settings(deadline=None, max_examples=60)
 
 
 def _grads(out: torch.Tensor, inputs: list[torch.Tensor], seed: int = 0) -> tuple[torch.Tensor, ...]:
@@ -44,6 +44,7 @@ def test_corr2d_multi_in_worked_example() -> None:
 # --- vectorised conv2d against F.conv2d ---------------------------------------------------------
 
 
+@conv_settings
 @given(conv_problems())
 def test_conv2d_matches_torch_values_and_gradients(problem: dict) -> None:
     X = problem["X"].requires_grad_()
@@ -89,6 +90,7 @@ def test_conv2d_chunks_large_batches() -> None:
 # --- the loop versions against the vectorised one -----------------------------------------------
 
 
+@conv_settings
 @given(conv_problems(max_batch=1, max_channels=3, max_size=7))
 def test_loop_versions_match_conv2d(problem: dict) -> None:
     X, W = problem["X"][0], problem["weight"]
@@ -106,6 +108,7 @@ def test_corr2d_has_gradients() -> None:
     assert torch.autograd.gradcheck(d2l.corr2d, (X, K))
 
 
+@conv_settings
 @given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 6), st.integers(1, 6))
 def test_1x1_convolution_is_a_dense_layer_over_channels(c_i: int, c_o: int, h: int, w: int) -> None:
     X = torch.randn(c_i, h, w, dtype=torch.float64)
@@ -118,6 +121,7 @@ def test_1x1_convolution_is_a_dense_layer_over_channels(c_i: int, c_o: int, h: i
 # --- pooling ------------------------------------------------------------------------------------
 
 
+@conv_settings
 @given(pool_problems(), st.sampled_from(["max", "avg"]))
 def test_pool2d_matches_torch_values_and_gradients(problem: dict, mode: str) -> None:
     X = problem["X"].requires_grad_()
@@ -146,6 +150,7 @@ def test_pool2d_book_example_and_default_stride() -> None:
 # --- shapes and receptive fields ----------------------------------------------------------------
 
 
+@conv_settings
 @given(
     st.integers(1, 20), st.integers(1, 20), st.integers(1, 7), st.integers(1, 7),
     st.integers(0, 3), st.integers(0, 3), st.integers(1, 4), st.integers(1, 4),
