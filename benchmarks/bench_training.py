@@ -31,7 +31,9 @@ import io
 import json
 import os
 import platform
+import random
 import re
+import resource
 import statistics
 import sys
 import time
@@ -146,6 +148,7 @@ class Variant:
     run: Callable[[], float]  # one timed epoch; returns the test accuracy
     is_d2l: bool = False
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)  # this process and its workers
     accuracies: list[float] = field(default_factory=list)
 
 
@@ -356,10 +359,13 @@ def main(argv: list[str] | None = None) -> int:
         for r in range(args.repeats):
             k = r % len(variants)
             for v in variants[k:] + variants[:k]:
-                t0 = time.perf_counter()
+                torch.manual_seed(r)  # the same initial weights and data order for every variant
+                random.seed(r)
+                t0, c0 = time.perf_counter(), _cpu_seconds()
                 acc = v.run()
                 dt = time.perf_counter() - t0
                 v.seconds.append(dt)
+                v.cpu_seconds.append(_cpu_seconds() - c0)
                 v.accuracies.append(acc)
                 print(f"  round {r + 1}: {v.label:<44} {dt:6.2f} s  {N_TRAIN / dt:9,.0f} examples/s  "
                       f"test acc {acc:.3f}", flush=True)  # fmt: skip
@@ -371,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
             gflops = epoch_flops / statistics.median(v.seconds) / 1e9
             rows.append({
                 "model": spec.name, "variant": v.label, "median": med, "min": min(rates),
-                "max": max(rates), "seconds": v.seconds, "test_acc": statistics.median(v.accuracies),
+                "max": max(rates), "seconds": v.seconds, "cpu_seconds": v.cpu_seconds, "test_acc": statistics.median(v.accuracies),
                 "gflops": gflops, "ratio": med / d2l_median,
                 "train_mflop_per_example": train_flops / 1e6,
                 "eval_mflop_per_example": eval_flops / 1e6,
@@ -405,6 +411,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{best['variant']}, is {best['ratio']:.2f}× ({best['pct_mm']:.0f}%)."
         )
     return 0
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (d2l's loader workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _version(dist: str) -> str:
