@@ -55,7 +55,7 @@ unit: venv
 # _toc.yml loads with all its assets, typeset math, no request off the site, working navigation
 # and search. Run after `make book-strict` (CI) or `make book`.
 site-test: venv
-	D2L_SITE_TEST=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_site.py
+	D2L_SITE_TEST=1 D2L_REQUIRE_CAPTIONS=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_site.py
 
 # The Binder environment built from binder/ in a fresh virtual environment, executing a notebook.
 binder-test: venv
