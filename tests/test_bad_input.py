@@ -343,6 +343,10 @@ CHAPTER_OPS = [
     bad("conv_output_shape-stride-zero", lambda: d2l.conv_output_shape(8, 3, stride=0), ValueError,
         r"stride must be an integer ≥ 1, got 0"),
     bad("lenet-pool", lambda: d2l.LeNet(pool="min"), ValueError, r"pool must be one of \['avg', 'max'\], got 'min'"),
+    bad("lenet-rgb-input", lambda: d2l.LeNet()(torch.zeros(2, 3, 28, 28)), ValueError,
+        r"LeNet takes images of shape \(batch, 1, 28, 28\), got \(2, 3, 28, 28\)"),
+    bad("lenet-no-channel-dim", lambda: d2l.LeNet()(torch.zeros(2, 28, 28)), ValueError,
+        r"got \(2, 28, 28\); add the channel dimension with X.unsqueeze\(1\)"),
 ]
 
 # --- ops.classify, plot.show_predictions (§3.4–3.7) ------------------------------------------

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Union
 
+import torch
 from torch import nn
 
 from .. import validate
@@ -80,3 +81,14 @@ class LeNet(nn.Sequential):
         for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 nn.init.xavier_uniform_(m.weight)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Classify a batch of images of shape (batch, channels, height, width)."""
+        channels = self.conv1.weight.shape[1]   # nn.Conv2d or the from-scratch Conv2D
+        if X.ndim != 4 or X.shape[1] != channels:
+            raise ValueError(
+                f"LeNet takes images of shape (batch, {channels}, 28, 28), got {tuple(X.shape)}; "
+                "add the channel dimension with X.unsqueeze(1), or convert colour images to "
+                "one channel"
+            )
+        return super().forward(X)

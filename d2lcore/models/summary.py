@@ -46,7 +46,7 @@ def _input(model: nn.Module, input_shape: Sequence[int]) -> torch.Tensor:
 def _run(model: nn.Module, X: torch.Tensor, what: str) -> None:
     try:
         model(X)
-    except RuntimeError as err:
+    except (RuntimeError, ValueError) as err:
         raise ValueError(
             f"{what}: the model cannot take an input of shape {tuple(X.shape)} "
             f"({str(err).splitlines()[0]}); check the input size and channels it expects"
