@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from .. import validate
+from .pooling import AvgPool2d
 
 __all__ = ["LeNet"]
 
@@ -22,7 +23,8 @@ ModuleFactory = Callable[[], nn.Module]
 _ACTIVATIONS: dict[str, ModuleFactory] = {
     "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh,
 }  # fmt: skip
-_POOLS = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}
+# AvgPool2d: nn.AvgPool2d with a faster CPU path for the 2×2 window (pooling.py)
+_POOLS = {"avg": AvgPool2d, "max": nn.MaxPool2d}
 
 
 def _activation(activation: Union[str, ModuleFactory]) -> ModuleFactory:
@@ -45,8 +47,9 @@ class LeNet(nn.Sequential):
     → act → pool(2) → flatten → fc(400→120) → act → fc(120→84) → act → fc(84→classes).
 
     ``activation``: "sigmoid" (book), "relu", "tanh" or a module class; ``pool``: "avg" (book)
-    or "max". Weights are Xavier-uniform (as the book's ``train_ch6`` does), biases keep
-    PyTorch's default; 61,706 parameters for 10 classes.
+    or "max". The average pooling is :class:`d2lcore.models.pooling.AvgPool2d`, an
+    ``nn.AvgPool2d`` with a faster CPU path. Weights are Xavier-uniform (as the book's
+    ``train_ch6`` does), biases keep PyTorch's default; 61,706 parameters for 10 classes.
     """
 
     def __init__(

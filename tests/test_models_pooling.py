@@ -1,0 +1,137 @@
+"""d2lcore.models.pooling.AvgPool2d: a drop-in nn.AvgPool2d with a fast CPU path for 2×2
+windows. It must give nn.AvgPool2d's values and gradients, in the input's memory layout, and
+fall back to nn.AvgPool2d for everything else."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+import d2lcore as d2l
+from d2lcore.models.pooling import AvgPool2d, _AvgPool2x2
+
+LAYOUTS = [torch.contiguous_format, torch.channels_last]
+# Values and gradients against F.avg_pool2d: float64 to rounding, float32 up to the order of
+# the four additions, bfloat16 bit for bit (both sum in float32 and round once).
+TOL = {torch.float64: 1e-12, torch.float32: 1e-6, torch.bfloat16: 0.0}
+
+
+@st.composite
+def pool_inputs(draw: st.DrawFn) -> torch.Tensor:
+    n = draw(st.integers(1, 3))
+    c = draw(st.integers(1, 7))
+    h, w = 2 * draw(st.integers(1, 6)), 2 * draw(st.integers(1, 6))
+    dtype = draw(st.sampled_from(list(TOL)))
+    layout = draw(st.sampled_from(LAYOUTS))
+    seed = draw(st.integers(0, 2**31 - 1))
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, c, h, w, generator=g, dtype=torch.float64).to(dtype)
+    return X.contiguous(memory_format=layout)
+
+
+def _close(a: torch.Tensor, b: torch.Tensor, tol: float) -> None:
+    assert a.dtype == b.dtype and a.shape == b.shape
+    torch.testing.assert_close(a.double(), b.double(), rtol=tol, atol=tol)
+
+
+@settings(max_examples=150, deadline=None)
+@given(pool_inputs())
+def test_fast_path_matches_avg_pool2d_values_gradients_and_layout(X: torch.Tensor) -> None:
+    pool = AvgPool2d(2, 2)
+    assert pool._fast(X)
+    Xa, Xb = X.clone().requires_grad_(), X.clone().requires_grad_()
+    ours, ref = pool(Xa), F.avg_pool2d(Xb, 2, 2)
+    _close(ours, ref, TOL[X.dtype])
+    channels_last = X.is_contiguous(memory_format=torch.channels_last) and not X.is_contiguous()
+    if channels_last:
+        assert ours.is_contiguous(memory_format=torch.channels_last)
+    G = torch.randn(ref.shape, dtype=torch.float64).to(X.dtype)
+    ours.backward(G)
+    ref.backward(G)
+    assert Xa.grad is not None and Xb.grad is not None
+    _close(Xa.grad, Xb.grad, TOL[X.dtype])
+    # The gradient comes back in the input's layout (what the layer below expects).
+    if channels_last:
+        assert Xa.grad.is_contiguous(memory_format=torch.channels_last)
+    else:
+        assert Xa.grad.is_contiguous()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_gradcheck_and_double_backward(layout: torch.memory_format) -> None:
+    X = torch.randn(2, 3, 4, 6, dtype=torch.float64).contiguous(memory_format=layout)
+    X.requires_grad_()
+    assert torch.autograd.gradcheck(_AvgPool2x2.apply, (X,))
+    assert torch.autograd.gradgradcheck(_AvgPool2x2.apply, (X,))
+
+
+def test_gradient_of_a_non_contiguous_upstream_gradient() -> None:
+    # After nn.Flatten the gradient arriving at LeNet's second pool is NCHW-contiguous while
+    # the pool's input is channels-last: the result must still be right, and channels-last.
+    X = torch.randn(4, 16, 10, 10).contiguous(memory_format=torch.channels_last)
+    Xa, Xb = X.clone().requires_grad_(), X.clone().requires_grad_()
+    G = torch.randn(4, 400)
+    AvgPool2d(2)(Xa).flatten(1).backward(G)
+    F.avg_pool2d(Xb, 2).flatten(1).backward(G)
+    torch.testing.assert_close(Xa.grad, Xb.grad)
+    assert Xa.grad is not None and Xa.grad.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize(
+    ("args", "shape"),
+    [
+        ((2, 2), (2, 3, 7, 8)),  # odd height: the native kernel drops the last row
+        ((2, 2), (3, 6, 6)),  # unbatched (C, H, W)
+        ((3, 2), (2, 3, 8, 8)),  # another window
+        ((2, 1), (2, 3, 8, 8)),  # another stride
+        ((2, 2, 1), (2, 3, 8, 8)),  # padding
+        (((2, 2), (2, 2)), (2, 3, 8, 8)),  # tuples are the fast case
+    ],
+)
+def test_other_settings_give_nn_avgpool2d(args: tuple, shape: tuple[int, ...]) -> None:
+    X = torch.randn(*shape)
+    ours, ref = AvgPool2d(*args), nn.AvgPool2d(*args)
+    assert ours._fast(X) == (args == ((2, 2), (2, 2)))
+    torch.testing.assert_close(ours(X), ref(X))
+
+
+def test_divisor_override_and_integer_inputs_fall_back() -> None:
+    X = torch.randn(1, 2, 4, 4)
+    pool = AvgPool2d(2, 2, divisor_override=3)
+    assert not pool._fast(X)
+    torch.testing.assert_close(pool(X), nn.AvgPool2d(2, 2, divisor_override=3)(X))
+    assert not AvgPool2d(2)._fast(torch.ones(1, 1, 4, 4, dtype=torch.int64))
+
+
+def test_it_is_an_nn_avgpool2d_with_the_same_repr_and_state() -> None:
+    ours, ref = AvgPool2d(kernel_size=2, stride=2), nn.AvgPool2d(kernel_size=2, stride=2)
+    assert isinstance(ours, nn.AvgPool2d)
+    assert repr(ours) == repr(ref) == "AvgPool2d(kernel_size=2, stride=2, padding=0)"
+    assert ours.state_dict() == {}
+    assert d2l.AvgPool2d is AvgPool2d
+
+
+def test_lenet_uses_it_and_matches_the_book_model_in_both_layouts() -> None:
+    torch.manual_seed(0)
+    net = d2l.LeNet()
+    assert isinstance(net.pool1, AvgPool2d) and isinstance(net.pool2, AvgPool2d)
+    book = d2l.LeNet()
+    book.pool1, book.pool2 = nn.AvgPool2d(2, 2), nn.AvgPool2d(2, 2)
+    book.load_state_dict(net.state_dict())
+    X = torch.rand(8, 1, 28, 28)
+    y = torch.randint(0, 10, (8,))
+    for layout in LAYOUTS:
+        for model in (net, book):
+            model.zero_grad()
+            model.to(memory_format=layout)
+        out = net(X.contiguous(memory_format=layout))
+        ref = book(X.contiguous(memory_format=layout))
+        torch.testing.assert_close(out, ref)
+        F.cross_entropy(out, y).backward()
+        F.cross_entropy(ref, y).backward()
+        for p, q in zip(net.parameters(), book.parameters()):
+            torch.testing.assert_close(p.grad, q.grad)
