@@ -305,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per variant (≥ 3)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--no-bf16", action="store_true", help="leave out the bfloat16 variant")
+    parser.add_argument("--no-tune-malloc", action="store_true",
+                        help="leave glibc's malloc as it is (D2LCORE_TUNE_MALLOC=0)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=REPO / "_build" / "bench",
                         help="folder for the JSON/Markdown results and d2l's data link")  # fmt: skip
     args = parser.parse_args(argv)
@@ -316,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.no_tune_malloc:
+        os.environ["D2LCORE_TUNE_MALLOC"] = "0"
+    # fit would tune malloc on its first call, and the setting holds for the whole process:
+    # tune it before any run, so that both sides, d2l's included, get it from the start.
+    malloc_tuned = d2lcore.tune_malloc()
     warnings.filterwarnings("ignore", category=UserWarning)
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -328,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"# {platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, d2l {_version('d2l')}; load average "
-        f"{load_before[0]:.1f} at the start; float32 matmul {mm[0]:.0f} GFLOP/s",
+        f"{load_before[0]:.1f} at the start; float32 matmul {mm[0]:.0f} GFLOP/s; glibc malloc "
+        f"{'tuned for both sides' if malloc_tuned else 'untuned'}",
         flush=True,
     )
     rows: list[dict[str, object]] = []
@@ -394,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "machine": {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
                     "torch": torch.__version__, "d2l": _version("d2l"),
-                    "processor": _cpu_name(), "bf16": bf16},
+                    "processor": _cpu_name(), "bf16": bf16, "malloc_tuned": malloc_tuned},
         "load_average": {"start": load_before, "end": load_after},
         "matmul_gflops": mm, "matmul_gflops_median": mm_rate, "repeats": args.repeats,
         "rows": rows,

@@ -379,6 +379,9 @@ def fit(
     - ``channels_last`` / ``autocast``: the memory layout and an autocast dtype (e.g.
       ``torch.bfloat16``) for speed.
 
+    The first call in a process runs :func:`d2lcore.tune_malloc` (glibc keeps freed memory for
+    the next step instead of page-faulting it in again; ``D2LCORE_TUNE_MALLOC=0`` turns it off).
+
     Stops with :class:`DivergedError` when the training loss becomes NaN or infinite. Ctrl-C
     stops it cleanly: the history so far is returned with ``interrupted=True``.
     """
@@ -413,6 +416,7 @@ def fit(
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path to resume from")
     dev = config.device(device) if device is not None else _net_device(net, None)
+    config.tune_malloc()  # freed step memory is reused instead of page-faulted in anew
     if isinstance(net, nn.Module):
         net.to(dev)
         if channels_last:
