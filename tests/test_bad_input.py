@@ -82,6 +82,8 @@ def _fit(**overrides: Any) -> Callable[[], Any]:
 CONFIG = [
     bad("config-mode-unknown", _env("D2LCORE_QUICK", "sometimes", d2l.mode), ValueError,
         r"D2LCORE_QUICK='sometimes' is not understood; expected one of"),
+    bad("config-tune-malloc-unknown", _env("D2LCORE_TUNE_MALLOC", "maybe", d2l.config._apply_malloc_tuning),
+        ValueError, r"D2LCORE_TUNE_MALLOC must be 1/true/yes/on or 0/false/no/off, got 'maybe'"),
     bad("config-epochs-negative", lambda: d2l.epochs(-1), ValueError,
         r"full must be an integer ≥ 0, got -1"),
     bad("config-epochs-float", lambda: d2l.epochs(2.5), TypeError,

@@ -133,8 +133,8 @@ def test_interrupted_download_leaves_no_file(
     _fake_torchvision(monkeypatch, data_root, fail)
     with pytest.raises((KeyboardInterrupt, d2l.MissingDataError)):
         d2l.read_fashion_mnist(False, root=tmp_path)
-    assert list((tmp_path / "FashionMNIST" / "raw").iterdir()) == []
-    assert [p.name for p in (tmp_path / "FashionMNIST").iterdir()] == ["raw"]  # no temp folder
+    # no half file, no temporary folder, and not even the empty FashionMNIST/raw/ it created
+    assert list(tmp_path.iterdir()) == []
     # the next attempt, online, starts cleanly and succeeds
     _fake_torchvision(monkeypatch, data_root, None)
     assert len(d2l.read_fashion_mnist(False, root=tmp_path)) == 10000
@@ -146,7 +146,22 @@ def test_corrupt_download_is_not_moved_into_place(
     _fake_torchvision(monkeypatch, data_root, None, corrupt="t10k-labels-idx1-ubyte")
     with pytest.raises(d2l.CorruptDataError, match="SHA-256"):
         d2l.read_fashion_mnist(False, root=tmp_path)
-    assert list((tmp_path / "FashionMNIST" / "raw").iterdir()) == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_download_keeps_folders_that_were_there(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_root: Path
+) -> None:
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "notes.txt").write_text("mine")
+    _fake_torchvision(monkeypatch, data_root, ConnectionResetError("reset by peer"))
+    with pytest.raises(d2l.MissingDataError, match="could not be downloaded"):
+        d2l.read_fashion_mnist(False, root=tmp_path / "other")  # a root given by mistake
+    assert not (tmp_path / "other").exists()
+    with pytest.raises(d2l.MissingDataError):
+        d2l.read_fashion_mnist(False, root=tmp_path)
+    assert [p.name for p in raw.iterdir()] == ["notes.txt"]
 
 
 # --- divergence ------------------------------------------------------------------------------

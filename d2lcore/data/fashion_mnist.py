@@ -143,37 +143,54 @@ def _check_file(path: Path, spec: _FileSpec, *, checksum: bool) -> bytes:
 
 def _download(raw: Path) -> None:
     """Download the four files with torchvision into a temporary folder beside ``raw``, check
-    them, then move each into place (a rename, so no half file is ever left in ``raw``)."""
+    them, then move each into place (a rename, so no half file is ever left in ``raw``). When
+    it fails, the folders it created for ``raw`` are removed again (a data root given by
+    mistake is left as it was)."""
     from torchvision.datasets import FashionMNIST
 
     names = ", ".join(s.name for s in _FILES.values())
+    created = [p for p in (raw, *raw.parents) if not p.exists()]  # deepest first
     try:
         raw.mkdir(parents=True, exist_ok=True)
         tmp_dir = tempfile.TemporaryDirectory(prefix=".download-", dir=raw.parent)
     except OSError as err:  # a read-only data folder, say
+        _remove_empty(created)
         raise MissingDataError(
             f"Fashion-MNIST is not in {raw} and cannot be downloaded there ({type(err).__name__}: "
             f"{err}). Copy the four files {names} into {raw}, or set D2LCORE_DATA to a writable "
             "folder (or one that holds them in FashionMNIST/raw/)."
         ) from None
-    with tmp_dir as tmp:
+    try:
+        with tmp_dir as tmp:
+            try:
+                FashionMNIST(tmp, train=True, download=True)
+                FashionMNIST(tmp, train=False, download=True)
+            except Exception as err:  # network errors come in many types
+                raise MissingDataError(
+                    f"Fashion-MNIST is not in {raw} and could not be downloaded "
+                    f"({type(err).__name__}: {err}). Connect to the internet and load again, or "
+                    f"copy the four files {names} into {raw}, or set D2LCORE_DATA to a folder "
+                    "that holds them in FashionMNIST/raw/."
+                ) from None
+            got = Path(tmp) / "FashionMNIST" / "raw"
+            for spec in _FILES.values():
+                _check_file(got / spec.name, spec, checksum=True)
+            for spec in _FILES.values():
+                for name in (spec.name, spec.name + ".gz"):
+                    if (got / name).exists():
+                        os.replace(got / name, raw / name)
+    except BaseException:  # Ctrl-C included: no empty folders left behind
+        _remove_empty(created)
+        raise
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) while they are empty."""
+    for folder in folders:
         try:
-            FashionMNIST(tmp, train=True, download=True)
-            FashionMNIST(tmp, train=False, download=True)
-        except Exception as err:  # network errors come in many types
-            raise MissingDataError(
-                f"Fashion-MNIST is not in {raw} and could not be downloaded ({type(err).__name__}: "
-                f"{err}). Connect to the internet and load again, or copy the four files "
-                f"{', '.join(s.name for s in _FILES.values())} into {raw}, or set D2LCORE_DATA "
-                "to a folder that holds them in FashionMNIST/raw/."
-            ) from None
-        got = Path(tmp) / "FashionMNIST" / "raw"
-        for spec in _FILES.values():
-            _check_file(got / spec.name, spec, checksum=True)
-        for spec in _FILES.values():
-            for name in (spec.name, spec.name + ".gz"):
-                if (got / name).exists():
-                    os.replace(got / name, raw / name)
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _missing(raw: Path) -> list[str]:
