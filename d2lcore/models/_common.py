@@ -19,6 +19,20 @@ def check_width(width: object) -> float:
     return validate.positive_float("width", width)
 
 
+def check_args(
+    num_classes: object, width: object, *, hidden: object = None, dropout: object = None
+) -> float:
+    """The checks every chapter-7 constructor makes, in one order: ``num_classes`` a positive
+    integer, ``hidden`` (when the model has it) a positive integer, ``dropout`` (when it has
+    it) a probability below 1; returns the checked ``width``."""
+    validate.positive_int("num_classes", num_classes)
+    if hidden is not None:
+        validate.positive_int("hidden", hidden)
+    if dropout is not None:
+        validate.probability("dropout", dropout, allow_one=False)
+    return check_width(width)
+
+
 def feature_shape(
     features: nn.Module, in_channels: int, resolution: int, model: str
 ) -> tuple[int, ...]:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .. import validate
-from ._common import check_width, feature_shape, init_weights, scale
+from ._common import check_args, feature_shape, init_weights, scale
 
 __all__ = ["AlexNet"]
 
@@ -33,10 +32,7 @@ class AlexNet(nn.Module):
         small_stem: bool = False,
     ) -> None:
         super().__init__()
-        validate.positive_int("num_classes", num_classes)
-        validate.positive_int("hidden", hidden)
-        validate.probability("dropout", dropout, allow_one=False)
-        w = check_width(width)
+        w = check_args(num_classes, width, hidden=hidden, dropout=dropout)
         c1, c2, c3, c4, c5 = (scale(c, w) for c in (96, 256, 384, 384, 256))
         stem = (3, 1, 1) if small_stem else (11, 4, 1)  # kernel, stride, padding
         self.features = nn.Sequential(

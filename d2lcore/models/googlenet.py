@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .. import validate
-from ._common import check_width, feature_shape, init_weights, scale
+from ._common import check_args, feature_shape, init_weights, scale
 
 __all__ = ["Inception", "GoogLeNet", "INCEPTION_CONFIGS"]
 
@@ -80,8 +80,7 @@ class GoogLeNet(nn.Module):
         small_stem: bool = False,
     ) -> None:
         super().__init__()
-        validate.positive_int("num_classes", num_classes)
-        w = check_width(width)
+        w = check_args(num_classes, width)
         s = lambda c: scale(c, w)  # noqa: E731
         pool = lambda: nn.MaxPool2d(kernel_size=3, stride=2, padding=1)  # noqa: E731
         stem = (3, 1, 1) if small_stem else (7, 2, 3)  # kernel, stride, padding

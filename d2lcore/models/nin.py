@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from .. import validate
-from ._common import check_width, feature_shape, init_weights, scale
+from ._common import check_args, feature_shape, init_weights, scale
 
 __all__ = ["nin_block", "NiN"]
 
@@ -51,9 +51,7 @@ class NiN(nn.Module):
         small_stem: bool = False,
     ) -> None:
         super().__init__()
-        validate.positive_int("num_classes", num_classes)
-        validate.probability("dropout", dropout, allow_one=False)
-        w = check_width(width)
+        w = check_args(num_classes, width, dropout=dropout)
         c1, c2, c3 = (scale(c, w) for c in (96, 256, 384))
         stem = (3, 1, 1) if small_stem else (11, 4, 0)
         self.features = nn.Sequential(

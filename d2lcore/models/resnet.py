@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import validate
-from ._common import check_width, feature_shape, init_weights, scale
+from ._common import check_args, feature_shape, init_weights, scale
 
 __all__ = ["Residual", "ResNet", "ResNet18"]
 
@@ -73,8 +73,7 @@ class ResNet(nn.Module):
         small_stem: bool = False,
     ) -> None:
         super().__init__()
-        validate.positive_int("num_classes", num_classes)
-        w = check_width(width)
+        w = check_args(num_classes, width)
         if len(num_residuals) != 4:
             raise ValueError(f"num_residuals must give 4 stages, got {tuple(num_residuals)}")
         for n in num_residuals:

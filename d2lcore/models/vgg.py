@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .. import validate
-from ._common import check_width, feature_shape, init_weights, scale
+from ._common import check_args, feature_shape, init_weights, scale
 
 __all__ = ["VGG_CONFIGS", "vgg_block", "VGG", "vgg11"]
 
@@ -62,10 +62,7 @@ class VGG(nn.Module):
         batch_norm: bool = False,
     ) -> None:
         super().__init__()
-        validate.positive_int("num_classes", num_classes)
-        validate.positive_int("hidden", hidden)
-        validate.probability("dropout", dropout, allow_one=False)
-        w = check_width(width)
+        w = check_args(num_classes, width, hidden=hidden, dropout=dropout)
         if not arch:
             raise ValueError("arch must list at least one (num_convs, out_channels) block, got none")
         blocks, c_in = [], in_channels
