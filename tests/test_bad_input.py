@@ -196,6 +196,8 @@ DATA = [
         r"batch_size must be an integer ≥ 1, got 0"),
     bad("ArrayLoader-transform", lambda: d2l.ArrayLoader(F32, Y6, 2, transform="float"),
         TypeError, r"transform must be a function of a feature batch \(or None\), got str"),
+    bad("ArrayLoader-convert", lambda: d2l.ArrayLoader(F32, Y6, 2, convert=255),
+        TypeError, r"convert must be a function of a feature batch \(or None\), got int"),
     bad("ArrayLoader-shuffle", lambda: d2l.ArrayLoader(F32, Y6, 2, shuffle="yes"), TypeError,
         r"shuffle must be True or False, got 'yes' \(str\)"),
     bad("load_array-not-a-pair", lambda: d2l.load_array((F32, Y6, Y6), 2), TypeError,

@@ -118,6 +118,21 @@ def test_array_loader_transform_and_repr() -> None:
     assert repr(loader) == "ArrayLoader(5 examples, batch_size=2, shuffle=False, 3 batches)"
 
 
+def test_array_loader_converts_then_transforms() -> None:
+    features = torch.arange(12, dtype=torch.uint8).reshape(6, 2)
+    loader = d2l.ArrayLoader(features, torch.arange(6), 4, convert=lambda X: X.float() / 2,
+                             transform=lambda X: X + 100)  # fmt: skip
+    batches = list(loader)
+    X, y = torch.cat([X for X, _ in batches]), torch.cat([y for _, y in batches])
+    assert sorted(y.tolist()) == list(range(6))
+    # convert first (uint8 -> float, halved), then the reader's transform; every row once
+    assert X.dtype == torch.float32
+    assert torch.equal(X, features[y].float() / 2 + 100)
+    loader.transform = None  # replacing the transform keeps the conversion
+    X, y = next(iter(loader))
+    assert torch.equal(X, features[y].float() / 2)
+
+
 # --- Fashion-MNIST (§3.5) --------------------------------------------------------------------
 
 
@@ -145,6 +160,11 @@ def test_load_fashion_mnist_full_mode(data_root: Path, full_mode: None) -> None:
     X, y = next(iter(test_iter))
     assert X.shape == (256, 1, 28, 28) and X.dtype == torch.float32
     assert 0 <= X.min() and X.max() <= 1 and y.dtype == torch.int64
+    # held as uint8 (a quarter of float32's memory) and converted per batch, exactly x / 255
+    split = d2l.read_fashion_mnist(False, root=data_root)
+    assert train_iter.features.dtype == test_iter.features.dtype == torch.uint8
+    assert torch.equal(X, split.images[:256].unsqueeze(1).float() / 255)
+    assert torch.equal(y, split.labels[:256])
 
 
 def test_load_fashion_mnist_quick_mode_and_resize(data_root: Path, quick_mode: None) -> None:

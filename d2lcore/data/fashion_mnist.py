@@ -243,13 +243,13 @@ def read_fashion_mnist(
 
 
 def _to_float(resize: int | tuple[int, int] | None):  # noqa: ANN202 - a small closure factory
-    def transform(X: torch.Tensor) -> torch.Tensor:
+    def convert(X: torch.Tensor) -> torch.Tensor:
         X = X.unsqueeze(1).to(torch.float32).div_(255)
         if resize is not None:
             X = F.interpolate(X, size=resize, mode="bilinear", align_corners=False)
         return X
 
-    return transform
+    return convert
 
 
 def load_fashion_mnist(
@@ -265,10 +265,12 @@ def load_fashion_mnist(
     ``load_data_fashion_mnist``).
 
     Batches are float32 images of shape (b, 1, 28, 28) in [0, 1] (or ``resize``d), with int64
-    labels. Without ``resize`` the images are converted once and held as float32 (188 MB);
-    with it they stay uint8 and each batch is resized on its way out, so a 224×224 copy is never
-    held in memory. By default the quick mode keeps the first 10% of each split
-    (:func:`d2lcore.config.num_examples`); ``num_train``/``num_test`` override that.
+    labels. The loaders hold the images as uint8 (47 MB for the training split) and convert
+    each batch on its way out (the loader's ``convert``: x / 255 in float32, then resizing), so
+    neither a float32 copy (188 MB) nor a 224×224 one (12 GB) is ever held; converting per
+    batch costs about what gathering float32 rows did (benchmarks/README.md). By default the
+    quick mode keeps the first 10% of each split (:func:`d2lcore.config.num_examples`);
+    ``num_train``/``num_test`` override that.
     """
     validate.positive_int("batch_size", batch_size)
     if resize is not None:
@@ -295,10 +297,9 @@ def load_fashion_mnist(
                 f"{'training' if train else 'test'} split), got {n}"
             )
         images, labels = split.images[:n], split.labels[:n]
-        transform = _to_float(resize)
-        if resize is None:  # convert once; batches are then plain views
-            images, transform = transform(images), None
-        loaders.append(ArrayLoader(images, labels, batch_size, shuffle=train, transform=transform))
+        loaders.append(
+            ArrayLoader(images, labels, batch_size, shuffle=train, convert=_to_float(resize))
+        )
     return loaders[0], loaders[1]
 
 

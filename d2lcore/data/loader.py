@@ -55,8 +55,9 @@ class ArrayLoader:
 
     Each pass yields every example exactly once, in a fresh order drawn from PyTorch's global
     generator when ``shuffle`` is true (so :func:`d2lcore.seed` and a checkpoint's RNG state
-    fix it). ``transform`` is applied to each feature batch (e.g. uint8 → float, resizing),
-    so a data set can stay small in memory and grow only one batch at a time.
+    fix it). Each feature batch goes through ``convert`` (what the storage needs to become
+    model input, e.g. uint8 → float32 and resizing, so a data set can stay small in memory and
+    grow one batch at a time), then ``transform`` (what a reader adds, e.g. random flips).
     """
 
     def __init__(
@@ -67,13 +68,15 @@ class ArrayLoader:
         *,
         shuffle: bool = True,
         transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        convert: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         _check_arrays(features, labels)
-        if transform is not None and not callable(transform):
-            raise TypeError(
-                f"transform must be a function of a feature batch (or None), got "
-                f"{type(transform).__name__}"
-            )
+        for name, fn in (("transform", transform), ("convert", convert)):
+            if fn is not None and not callable(fn):
+                raise TypeError(
+                    f"{name} must be a function of a feature batch (or None), got "
+                    f"{type(fn).__name__}"
+                )
         if not isinstance(shuffle, bool):
             raise TypeError(f"shuffle must be True or False, got {shuffle!r} ({type(shuffle).__name__})")
         self.features = features
@@ -81,6 +84,7 @@ class ArrayLoader:
         self.batch_size = validate.positive_int("batch_size", batch_size)
         self.shuffle = shuffle
         self.transform = transform
+        self.convert = convert
 
     def __len__(self) -> int:
         """The number of batches in one pass."""
@@ -101,6 +105,8 @@ class ArrayLoader:
                 # index_select gathers rows 2-3x faster than advanced indexing (benchmarks/README.md)
                 idx = order[start : start + self.batch_size]
                 X, y = self.features.index_select(0, idx), self.labels.index_select(0, idx)
+            if self.convert is not None:
+                X = self.convert(X)
             if self.transform is not None:
                 X = self.transform(X)
             yield X, y
