@@ -150,3 +150,14 @@ def test_lenet_with_from_scratch_layers_equals_lenet() -> None:
     scratch.load_state_dict(net.state_dict())
     X = torch.rand(5, 1, 28, 28)
     assert torch.allclose(scratch(X), net(X), atol=1e-5)
+
+
+def test_lenet_slices_are_plain_sequentials_with_the_layer_names() -> None:
+    net = d2l.LeNet()
+    encoder = net[:6]
+    assert type(encoder) is nn.Sequential
+    assert list(dict(encoder.named_children())) == ["conv1", "act1", "pool1", "conv2", "act2", "pool2"]
+    assert encoder[0] is net.conv1 and net[0] is net.conv1 and net[-1] is net.fc3
+    X = torch.rand(2, 1, 28, 28)
+    torch.testing.assert_close(net[6:](encoder(X)), net(X))
+    assert len(net[::2]) == 6

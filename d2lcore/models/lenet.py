@@ -85,6 +85,14 @@ class LeNet(nn.Sequential):
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 nn.init.xavier_uniform_(m.weight)
 
+    def __getitem__(self, idx: Union[int, slice]) -> nn.Module:
+        """A layer (``net[0]``) or, for a slice (``net[:6]``, the convolutional encoder), a
+        plain ``nn.Sequential`` of those layers with their names (nn.Sequential would try to
+        build a LeNet from them)."""
+        if isinstance(idx, slice):
+            return nn.Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return super().__getitem__(idx)
+
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Classify a batch of images of shape (batch, channels, height, width)."""
         channels = self.conv1.weight.shape[1]   # nn.Conv2d or the from-scratch Conv2D
