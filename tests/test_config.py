@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import platform
 import random
+import subprocess
 import sys
 from pathlib import Path
 
@@ -250,10 +252,6 @@ print(sorted(faults)[5])  # the median step: a one-off event (the heap growing) 
 
 
 def _faults_per_step(env_value: str | None) -> tuple[bool, float]:
-    import os
-    import subprocess
-    import sys
-
     env = {k: v for k, v in os.environ.items() if k != "D2LCORE_TUNE_MALLOC"}
     if env_value is not None:
         env["D2LCORE_TUNE_MALLOC"] = env_value

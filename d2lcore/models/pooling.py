@@ -85,7 +85,7 @@ class AvgPool2d(nn.AvgPool2d):
             and x.shape[2] > 0
             and x.shape[3] > 0
             and _pair(self.kernel_size) == (2, 2)
-            and _pair(self.stride if self.stride is not None else self.kernel_size) == (2, 2)
+            and _pair(self.stride) == (2, 2)  # nn.AvgPool2d stores stride=None as the kernel size
             and _pair(self.padding) == (0, 0)
             and self.divisor_override is None
         )
