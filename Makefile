@@ -77,8 +77,8 @@ test: export D2LCORE_QUICK = 1
 test: unit nbtest
 
 # Speed (benchmarks/README.md): d2lcore's fit against the book's d2l package, side by side, then
-# every notebook timed in the quick mode (BENCH_NOTEBOOKS=--full adds the full mode, about an
-# hour). d2l goes in with --no-deps (its exact pins would replace torch and numpy), beside the
+# every notebook timed in the quick mode (BENCH_NOTEBOOKS=--full adds the full mode, about half
+# an hour). d2l goes in with --no-deps (its exact pins would replace torch and numpy), beside the
 # packages its torch module imports.
 BENCH_ARGS ?=
 BENCH_NOTEBOOKS ?=
