@@ -6,9 +6,9 @@ long as both of LeNet's convolutions. Two other ways of computing the same numbe
 
 - forward: a 2×2 average pooling *is* a depthwise convolution (``groups=C``) whose 2×2 kernels
   all hold ¼, with stride 2 — the "pooling is a fixed convolution" view of §6.5. oneDNN runs it
-  3–7 times faster than the pooling kernel on LeNet's first pooling (it accumulates bfloat16
-  in float32, as the pooling kernel does, and ¼ is exact, so bfloat16 results are
-  bit-identical to it);
+  4–7 times faster than the pooling kernel on LeNet's first pooling in channels-last layout
+  (1.5 times in NCHW float32). It accumulates bfloat16 in float32, as the pooling kernel does,
+  and ¼ is exact, so bfloat16 results are bit-identical to it;
 - backward: every input pixel of a window receives a quarter of the window's gradient, i.e. the
   output gradient repeated twice along each spatial axis, which ``torch.cat`` / ``torch.stack``
   write as contiguous copies (the convolution's own backward, a transposed convolution, is
