@@ -91,5 +91,33 @@ bench: $(VENV)/.bench-installed ## d2lcore's training speed against the book's d
 	$(PY) benchmarks/bench_training.py $(BENCH_ARGS)
 	$(PY) benchmarks/time_notebooks.py $(BENCH_NOTEBOOKS)
 
+# The oldest torch/torchvision pair that pyproject.toml admits, in its own virtual environment:
+# the unit tests and a few notebooks run there (CONTRIBUTING.md records the last run). Not in
+# CI: PyPI's Linux wheels of old torch releases are CUDA builds (about 5 GB with their nvidia
+# libraries), which the CPU uses as they are.
+COMPAT_VENV  := .venv-compat
+COMPAT_TORCH ?= torch==2.4.1 torchvision==0.19.1
+COMPAT_NOTEBOOKS := ch03_linear_networks/ch03_06_softmax_regression_scratch \
+  ch06_convolutional_networks/ch06_06_lenet ch07_modern_cnns/ch07_06_resnet
+$(COMPAT_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COMPAT_VENV)/bin/python -m pip install --quiet $(COMPAT_TORCH)
+	echo "$(COMPAT_TORCH)" | tr ' ' '\n' > $(COMPAT_VENV)/constraints.txt
+	$(COMPAT_VENV)/bin/python -m pip install --quiet -c $(COMPAT_VENV)/constraints.txt -e ".[book,dev]"
+	$(COMPAT_VENV)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+.PHONY: compat
+compat: $(COMPAT_VENV)/.installed ## unit tests and three notebooks on the oldest torch pyproject admits
+	$(COMPAT_VENV)/bin/python -c "import torch, torchvision; print('torch', torch.__version__, 'torchvision', torchvision.__version__)"
+	D2LCORE_QUICK=1 $(COMPAT_VENV)/bin/python -m pytest tests --ignore=tests/browser -q -p no:randomly
+	rm -rf $(BUILD)/compat && mkdir -p $(BUILD)/compat
+	for nb in $(COMPAT_NOTEBOOKS); do \
+	  $(COMPAT_VENV)/bin/jupytext --quiet --to ipynb -o $(BUILD)/compat/$$(basename $$nb).ipynb chapters/$$nb.md || exit 1; \
+	done
+	D2LCORE_QUICK=1 $(COMPAT_VENV)/bin/python -m pytest --nbval-lax -p no:randomly -o addopts="" \
+	  --rootdir $(BUILD)/compat $(BUILD)/compat
+
 clean: ## remove build outputs (keeps .venv)
 	rm -rf $(BUILD)
