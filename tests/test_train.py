@@ -1,6 +1,6 @@
 """d2lcore.train: fit reduces the loss on data with a known answer, the history it returns,
 evaluation on hand-made cases, the from-scratch updater against the optimizer. Divergence,
-repeatability, checkpoints and Ctrl-C are in test_reliability.py."""
+repeatability, checkpoints and Ctrl-C are in test_train_checkpoint.py."""
 
 from __future__ import annotations
 
