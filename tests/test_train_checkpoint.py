@@ -267,3 +267,135 @@ def test_not_a_checkpoint_and_wrong_model(tmp_path: Path) -> None:
         d2l.load_checkpoint(ckpt, nn.Linear(5, 3))
     with pytest.raises(FileNotFoundError):
         d2l.load_checkpoint(tmp_path / "absent.pt", nn.Linear(2, 3))
+
+
+# --- the checkpoint path is checked before training; resuming warns where it cannot ---------
+
+
+class _Batches:
+    """Counts the batches fit trains on."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_batch_end(self, epoch: int, batch: int) -> None:
+        self.count += 1
+
+
+def _fit_with_checkpoint(checkpoint: object, seen: _Batches) -> d2l.History:
+    X, y = _blobs(60)
+    net = _mlp()
+    return d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), 2,
+                   torch.optim.SGD(net.parameters(), lr=0.1), checkpoint=checkpoint,
+                   callback=seen)  # type: ignore[arg-type]
+
+
+def test_a_folder_as_checkpoint_fails_before_training(tmp_path: Path) -> None:
+    seen = _Batches()
+    with pytest.raises(ValueError, match=rf"^checkpoint: {tmp_path} is a folder, not a checkpoint "
+                       rf"file; pass a file path in it, e.g. {tmp_path / 'model.pt'}$"):
+        _fit_with_checkpoint(tmp_path, seen)
+    assert seen.count == 0
+
+
+def test_a_checkpoint_under_a_file_fails_before_training(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    path = tmp_path / "notes.txt" / "run" / "c.pt"
+    seen = _Batches()
+    with pytest.raises(ValueError, match=r"checkpoint: cannot create the folder of .*c\.pt: a part "
+                       r"of it is a file, not a folder .*notes\.txt"):
+        _fit_with_checkpoint(path, seen)
+    assert seen.count == 0 and (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_an_unwritable_checkpoint_folder_fails_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(A read-only folder, as seen by a user who is not root: root may write anywhere.)"""
+
+    def refuse(self: Path, data: bytes) -> int:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    seen = _Batches()
+    with pytest.raises(ValueError, match=r"checkpoint: cannot write in the folder of .*c\.pt "
+                       r"\(PermissionError: Permission denied\); pass a path in a folder you "
+                       r"can write to"):
+        _fit_with_checkpoint(tmp_path / "c.pt", seen)
+    assert seen.count == 0 and list(tmp_path.iterdir()) == []
+
+
+def test_the_trial_write_leaves_only_the_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "folder" / "c.pt"
+    history = _fit_with_checkpoint(path, _Batches())
+    assert [p.name for p in path.parent.iterdir()] == ["c.pt"]
+    assert d2l.load_checkpoint(path, _mlp()) == history
+
+
+def test_an_error_after_a_checkpoint_says_how_to_go_on(tmp_path: Path) -> None:
+    class Fail:
+        def on_epoch_end(self, stats: d2l.EpochStats) -> None:
+            if stats.epoch == 2:
+                raise OSError("disk full")
+
+    path = tmp_path / "c.pt"
+    with pytest.raises(d2l.TrainingError) as info:
+        _run(seed=0, epochs=3, checkpoint=path, callback=Fail())
+    assert str(info.value) == (
+        f"training stopped in epoch 2 by OSError: disk full (the 2 finished epoch(s) are in this "
+        f"error's .history and in {path}; fix the cause and pass resume=True to go on)"
+    )
+    assert len(d2l.load_checkpoint(path, _mlp())) == 2
+
+
+def test_resuming_with_fewer_epochs_warns_and_trains_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "c.pt"
+    full, weights = _run(seed=0, epochs=2, checkpoint=path)
+    with pytest.warns(UserWarning, match=rf"resume: {path} already holds 2 epochs, more than "
+                      r"num_epochs=1; nothing is trained and its 2 epochs are returned\. Pass "
+                      r"num_epochs > 2 to train on\.") as record:
+        resumed, resumed_weights = _run(seed=1, epochs=1, checkpoint=path, resume=True)
+    assert record[0].filename == __file__  # points at the caller's line
+    assert _numbers(resumed) == _numbers(full) and _same_weights(resumed_weights, weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as many epochs as asked for: no warning
+        _run(seed=1, epochs=2, checkpoint=path, resume=True)
+
+
+@pytest.mark.filterwarnings("ignore:.*holds no scheduler state")
+def test_resuming_without_optimizer_state_warns(tmp_path: Path) -> None:
+    path, bare = tmp_path / "c.pt", tmp_path / "bare.pt"
+    one_epoch = d2l.History([d2l.EpochStats(1, 0.5, 0.8, None, 0.7, 100.0, 1.0)])
+    d2l.save_checkpoint(path, _mlp(), None, one_epoch)
+    d2l.save_checkpoint(bare, _mlp(), None, one_epoch)
+    with pytest.warns(UserWarning, match=rf"{path} holds no optimizer state \(it was saved with "
+                      r"optimizer=None\), so SGD's state starts afresh \(momentum"):
+        history, _ = _run(seed=0, epochs=2, checkpoint=path, resume=True)
+    assert [e.epoch for e in history.epochs] == [1, 2]
+    path = bare
+    net = _mlp()
+    with pytest.warns(UserWarning, match=r"holds no optimizer state") as record:
+        d2l.load_checkpoint(path, net, torch.optim.Adam(net.parameters()))
+    assert record[0].filename == __file__
+    with pytest.warns(UserWarning, match=r"holds no scheduler state \(it was saved with "
+                      r"scheduler=None\), so StepLR's state starts afresh"):
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        d2l.load_checkpoint(path, net, None, torch.optim.lr_scheduler.StepLR(opt, 1))
+
+
+def test_resuming_a_function_updater_warns(tmp_path: Path) -> None:
+    X, y = _blobs(60)
+    path = tmp_path / "c.pt"
+
+    def run(epochs: int) -> d2l.History:
+        net = _mlp()
+        return d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), epochs,
+                       lambda n: d2l.sgd(net.parameters(), 0.1, n), checkpoint=path, resume=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing to resume yet: no warning
+        run(1)
+    with pytest.warns(UserWarning, match=rf"resume: updater is a function, so {path} holds no "
+                      r"optimizer state; any state the updater keeps \(momentum, say\) starts "
+                      r"afresh\. Pass a torch\.optim\.Optimizer"):
+        assert len(run(2)) == 2
