@@ -511,6 +511,12 @@ def _check_scheduler(scheduler: object, checkpointed: bool) -> None:
             f"{', '.join(m + '()' for m in needed)} (e.g. torch.optim.lr_scheduler.StepLR(opt, "
             f"...)), got {got}"
         )
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        raise TypeError(
+            "scheduler: ReduceLROnPlateau steps on a metric (step(val_loss)), but fit steps the "
+            "scheduler after every batch with no argument; use a schedule keyed to steps (StepLR, "
+            "OneCycleLR, ...), or call fit one epoch at a time and step it yourself"
+        )
 
 
 # --- fit: the loop, and the parts it calls ---------------------------------------------------

@@ -320,6 +320,8 @@ TRAIN = [
         r"scheduler must be a learning-rate scheduler object with step\(\) .*got float"),
     bad("fit-scheduler-class", _fit(scheduler=torch.optim.lr_scheduler.StepLR), TypeError,
         r"scheduler must be a learning-rate scheduler object .*got the class StepLR"),
+    bad("fit-scheduler-plateau", lambda: _fit(scheduler=torch.optim.lr_scheduler.ReduceLROnPlateau(
+        _opt(0.1)))(), TypeError, r"scheduler: ReduceLROnPlateau steps on a metric"),
     bad("fit-scheduler-other-optimizer", _fit(scheduler=torch.optim.lr_scheduler.StepLR(
         _opt(0.1), 1)), ValueError, r"scheduler steps another optimizer than updater"),
     bad("fit-updater-other-model", _fit(updater=torch.optim.SGD(_linear().parameters(), lr=0.1)),
