@@ -206,6 +206,21 @@ def _check_batch(name: str, batch: object) -> Batch:
     )
 
 
+def _check_loss_shape(l: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor) -> None:
+    """A loss must give one value per example (or their mean). Checked on a pass's first batch;
+    it catches the silent (n, 1) - (n,) broadcast that makes an (n, n) loss."""
+    n = len(y)
+    column = sorted((y_hat.ndim, y.ndim)) == [1, 2] and 1 in (y_hat.shape[-1], y.shape[-1])
+    broadcast = column and n > 1 and tuple(l.shape) == (n, n)
+    if l.ndim and (l.shape[0] != n or broadcast):
+        raise ValueError(
+            f"loss returned shape {tuple(l.shape)} for a batch of {n} examples (y_hat "
+            f"{tuple(y_hat.shape)}, y {tuple(y.shape)}); it must return one loss per example or "
+            "their mean. Different shapes of y_hat and y broadcast against each other: reshape "
+            "y to y_hat's shape, e.g. y.reshape(y_hat.shape), as d2l.squared_loss does"
+        )
+
+
 def _check_lr(optimizer: torch.optim.Optimizer, allow_zero: bool) -> None:
     """Every parameter group's learning rate must be a finite number > 0 (≥ 0 with a scheduler,
     which may warm up from 0)."""
@@ -258,7 +273,10 @@ def _evaluate(
                 X, y = _to(X, y, device, channels_last)
                 y_hat = net(X)
                 if loss is not None:
-                    l = loss(y_hat, y).double()
+                    l = loss(y_hat, y)
+                    if i == 0:
+                        _check_loss_shape(l, y_hat, y)
+                    l = l.double()
                     loss_sum += l.sum() if l.ndim else l * len(y)
                 if _is_classification(y_hat, y):
                     classification = True
@@ -876,6 +894,8 @@ def _train_epoch(
         with _autocast(dev, run.autocast):
             y_hat = net(X)
             l = run.loss(y_hat, y)
+        if i == 0:
+            _check_loss_shape(l, y_hat, y)
         batch_size = len(y)
         total = l.sum() if l.ndim else l * batch_size
         if optimizer is not None:

@@ -341,6 +341,15 @@ TRAIN = [
         TypeError, r"train_iter must be an iterable of \(X, y\) batches, got TensorDataset"),
     bad("fit-batch-examples", _fit(train_iter=list(zip(F32, Y6.long()))), ValueError,
         r"got shapes \(2,\) and \(\); single examples \(a Dataset\) must be batched first"),
+    bad("fit-loss-broadcast", _fit(net=lambda X: X[:, :1], loss=lambda y_hat, y: (y_hat - y) ** 2,
+        train_iter=d2l.load_array((F32, Y6), 3)), ValueError,
+        r"loss returned shape \(3, 3\) for a batch of 3 examples \(y_hat \(3, 1\), y \(3,\)\); "
+        r"it must return one loss per example or their mean\. .*y\.reshape\(y_hat\.shape\)"),
+    bad("evaluate_loss-broadcast", lambda: d2l.evaluate_loss(lambda X: X[:, :1],
+        d2l.load_array((F32, Y6), 3), lambda y_hat, y: (y_hat - y) ** 2), ValueError,
+        r"loss returned shape \(3, 3\) for a batch of 3 examples"),
+    bad("fit-loss-wrong-length", _fit(loss=lambda y_hat, y: y_hat.sum(0, keepdim=True)),
+        ValueError, r"loss returned shape \(1, 3\) for a batch of 3 examples"),
     bad("fit-train_iter-tensor", _fit(train_iter=F32), TypeError,
         r"train_iter must be an iterable of \(X, y\) batches, got Tensor; pass a loader such as "
         r"d2l\.load_array"),

@@ -447,3 +447,30 @@ def test_warnings_stay_quiet_on_a_plain_run() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(_fit_blobs(2)) == 2
+
+
+def test_losses_of_any_per_example_shape_are_accepted() -> None:
+    """Per-example (n,), per-element (n, k) with y of the same shape, and the batch mean."""
+    X = torch.randn(12, 2)
+    Y = torch.cat([X.sum(1, keepdim=True), X[:, :1] - X[:, 1:]], 1)  # (12, 2), two outputs
+    for loss in (nn.MSELoss(reduction="none"), nn.MSELoss(), lambda y_hat, y: ((y_hat - y) ** 2).sum(1)):
+        net = nn.Linear(2, 2)
+        history = d2l.fit(net, d2l.load_array((X, Y), 4), loss, 1,
+                          torch.optim.SGD(net.parameters(), lr=0.01),
+                          test_iter=d2l.load_array((X, Y), 4, False))
+        assert history.final.test_loss is not None
+
+
+def test_a_broadcast_loss_is_caught() -> None:
+    """(n, 1) predictions against (n,) labels make an (n, n) loss whose mean is not the loss."""
+    X, y = _regression(40)
+    y = y.reshape(-1)
+    net = nn.Linear(2, 1)
+    with pytest.raises(ValueError, match=r"loss returned shape \(10, 10\) for a batch of 10 "
+                       r"examples \(y_hat \(10, 1\), y \(10,\)\)"):
+        d2l.fit(net, d2l.load_array((X, y), 10), lambda y_hat, y: (y_hat - y) ** 2, 1,
+                torch.optim.SGD(net.parameters(), lr=0.03))
+    # the same with the labels shaped as the predictions trains
+    history = d2l.fit(net, d2l.load_array((X, y.reshape(-1, 1)), 10), lambda y_hat, y: (y_hat - y) ** 2,
+                      1, torch.optim.SGD(net.parameters(), lr=0.03))
+    assert len(history) == 1
