@@ -581,7 +581,8 @@ def fit(
       ``torch.bfloat16``) for speed.
 
     The first batch of each pass is checked to be an ``(X, y)`` pair of tensors with one row
-    per example (the later ones are not, to keep the loop fast).
+    per example, and its loss to hold one value per example or their mean (the later batches
+    are not checked, to keep the loop fast).
 
     The first call in a process runs :func:`d2lcore.tune_malloc` (glibc keeps freed memory for
     the next step instead of page-faulting it in again; ``D2LCORE_TUNE_MALLOC=0`` turns it off).

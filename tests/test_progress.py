@@ -31,6 +31,7 @@ def test_not_in_a_notebook_here() -> None:
 
 
 def test_text_output_one_line_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:
+    open_before = plt.get_fignums()  # (another test's figures are not this one's)
     stream = io.StringIO()
     history = _train(d2l.Progress(stream=stream))
     text = stream.getvalue()
@@ -42,7 +43,7 @@ def test_text_output_one_line_per_epoch(capsys: pytest.CaptureFixture[str]) -> N
     assert "batch" in text  # the tqdm bar over the batches was drawn
     assert text.rstrip().endswith(history.summary())  # the book's summary line comes last
     assert "<Figure" not in text and "<Figure" not in capsys.readouterr().out
-    assert plt.get_fignums() == []  # no figure was created
+    assert plt.get_fignums() == open_before  # no figure was created
 
 
 def test_text_output_goes_to_stdout_by_default(capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,6 +83,7 @@ def test_live_plot_uses_one_display_handle(monkeypatch: pytest.MonkeyPatch) -> N
         return _Handle(log)
 
     monkeypatch.setattr(IPython.display, "display", display)
+    open_before = plt.get_fignums()  # (another test's figures are not this one's)
     stream = io.StringIO()
     progress = d2l.Progress(live=True, stream=stream, title="blobs", yscale="log")
     history = _train(progress, epochs=3)
@@ -95,7 +97,7 @@ def test_live_plot_uses_one_display_handle(monkeypatch: pytest.MonkeyPatch) -> N
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train loss", "train acc", "test acc"]
     assert list(ax.lines[0].get_xdata()) == [1, 2, 3]
     assert list(ax.lines[0].get_ydata()) == pytest.approx(history.column("train_loss"))
-    assert plt.get_fignums() == []  # each figure closed: nothing left for a bare repr
+    assert plt.get_fignums() == open_before  # each figure closed: nothing left for a bare repr
     assert stream.getvalue().strip() == history.summary()  # no per-epoch text, no tqdm bar
 
 
