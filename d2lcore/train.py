@@ -667,13 +667,13 @@ def _check_fit_args(
         _check_optimizer_owns(updater, net)
     _check_scheduler(scheduler, checkpointed=checkpoint is not None)
     sched_opt = getattr(scheduler, "optimizer", None)
-    if isinstance(sched_opt, torch.optim.Optimizer) and isinstance(updater, torch.optim.Optimizer):
-        if sched_opt is not updater:
-            raise ValueError(
-                "scheduler steps another optimizer than updater, so it would not change the "
-                "learning rate fit trains with; create it from updater, e.g. "
-                "torch.optim.lr_scheduler.StepLR(updater, ...)"
-            )
+    both = isinstance(sched_opt, torch.optim.Optimizer) and isinstance(updater, torch.optim.Optimizer)
+    if both and sched_opt is not updater:
+        raise ValueError(
+            "scheduler steps another optimizer than updater, so it would not change the "
+            "learning rate fit trains with; create it from updater, e.g. "
+            "torch.optim.lr_scheduler.StepLR(updater, ...)"
+        )
     if autocast is not None and not (isinstance(autocast, torch.dtype) and autocast.is_floating_point):
         raise TypeError(
             f"autocast must be a floating dtype such as torch.bfloat16 (or None), got {autocast!r}"

@@ -131,11 +131,11 @@ def test_notebook_detection(monkeypatch: pytest.MonkeyPatch) -> None:
     ("kwargs", "error", "message"),
     [
         ({"live": "no"}, TypeError, r"live must be True, False or None, got 'no' \(str\)"),
-        ({"ylim": (1, 0)}, ValueError, r"ylim must be a pair \(low, high\) of finite numbers "
-         r"with low < high \(or None\), got \(1, 0\)"),
+        ({"ylim": (1, 0)}, ValueError, (r"ylim must be a pair \(low, high\) of finite numbers "
+                                        r"with low < high \(or None\), got \(1, 0\)")),
         ({"ylim": 0.5}, ValueError, r"ylim must be a pair .*got 0\.5"),
-        ({"figsize": (3.5, 0)}, ValueError, r"figsize must be a pair of numbers > 0 \(width, "
-         r"height\) in inches, got \(3\.5, 0\)"),
+        ({"figsize": (3.5, 0)}, ValueError, (r"figsize must be a pair of numbers > 0 \(width, "
+                                             r"height\) in inches, got \(3\.5, 0\)")),
         ({"figsize": "big"}, ValueError, r"figsize must be a pair of numbers > 0 .*got 'big'"),
         ({"stream": "out.txt"}, TypeError, r"stream must be a text stream with write\(\) .*got str"),
         ({"title": 3}, TypeError, r"title must be a string \(or None\), got 3 \(int\)"),

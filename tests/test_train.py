@@ -111,7 +111,7 @@ def test_fit_zero_epochs_returns_an_empty_history() -> None:
                       torch.optim.SGD(net.parameters(), lr=0.1))
     assert len(history) == 0 and torch.equal(net.weight, before)
     with pytest.raises(ValueError, match="the history is empty"):
-        history.final
+        _ = history.final
 
 
 def test_fit_steps_the_scheduler_per_batch() -> None:

@@ -377,10 +377,10 @@ def test_resuming_without_optimizer_state_warns(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match=r"holds no optimizer state") as record:
         d2l.load_checkpoint(path, net, torch.optim.Adam(net.parameters()))
     assert record[0].filename == __file__
+    scheduler = torch.optim.lr_scheduler.StepLR(torch.optim.SGD(net.parameters(), lr=0.1), 1)
     with pytest.warns(UserWarning, match=r"holds no scheduler state \(it was saved with "
                       r"scheduler=None\), so StepLR's state starts afresh"):
-        opt = torch.optim.SGD(net.parameters(), lr=0.1)
-        d2l.load_checkpoint(path, net, None, torch.optim.lr_scheduler.StepLR(opt, 1))
+        d2l.load_checkpoint(path, net, None, scheduler)
 
 
 def test_resuming_a_function_updater_warns(tmp_path: Path) -> None:
