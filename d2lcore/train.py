@@ -471,9 +471,16 @@ def _load_checkpoint(
                 "the schedule's step restart)",
                 stacklevel=stacklevel,
             )
+    try:
+        history = History.from_dict(state["history"])
+    except (KeyError, TypeError, AttributeError) as err:
+        raise ValueError(
+            f"{path} is not a d2lcore checkpoint (its history does not read: "
+            f"{type(err).__name__}: {err}); delete it to start training afresh"
+        ) from None
     if restore_rng:
         _set_rng_state(state["rng"])
-    return History.from_dict(state["history"])
+    return history
 
 
 def _checkpoint_path(name: str, path: object) -> Path:

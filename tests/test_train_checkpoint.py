@@ -267,6 +267,12 @@ def test_not_a_checkpoint_and_wrong_model(tmp_path: Path) -> None:
         d2l.load_checkpoint(ckpt, nn.Linear(5, 3))
     with pytest.raises(FileNotFoundError):
         d2l.load_checkpoint(tmp_path / "absent.pt", nn.Linear(2, 3))
+    odd = tmp_path / "odd.pt"
+    torch.save({"model": nn.Linear(2, 3).state_dict(), "optimizer": None, "scheduler": None,
+                "history": {"runs": []}, "rng": {}}, odd)
+    with pytest.raises(ValueError, match=r"odd\.pt is not a d2lcore checkpoint \(its history does "
+                       r"not read: KeyError: 'epochs'\); delete it"):
+        d2l.load_checkpoint(odd, nn.Linear(2, 3))
 
 
 # --- the checkpoint path is checked before training; resuming warns where it cannot ---------
