@@ -31,6 +31,7 @@ def test_not_in_a_notebook_here() -> None:
 
 
 def test_text_output_one_line_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:
+    open_before = plt.get_fignums()  # (another test's figures are not this one's)
     stream = io.StringIO()
     history = _train(d2l.Progress(stream=stream))
     text = stream.getvalue()
@@ -42,7 +43,7 @@ def test_text_output_one_line_per_epoch(capsys: pytest.CaptureFixture[str]) -> N
     assert "batch" in text  # the tqdm bar over the batches was drawn
     assert text.rstrip().endswith(history.summary())  # the book's summary line comes last
     assert "<Figure" not in text and "<Figure" not in capsys.readouterr().out
-    assert plt.get_fignums() == []  # no figure was created
+    assert plt.get_fignums() == open_before  # no figure was created
 
 
 def test_text_output_goes_to_stdout_by_default(capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,6 +83,7 @@ def test_live_plot_uses_one_display_handle(monkeypatch: pytest.MonkeyPatch) -> N
         return _Handle(log)
 
     monkeypatch.setattr(IPython.display, "display", display)
+    open_before = plt.get_fignums()  # (another test's figures are not this one's)
     stream = io.StringIO()
     progress = d2l.Progress(live=True, stream=stream, title="blobs", yscale="log")
     history = _train(progress, epochs=3)
@@ -95,7 +97,7 @@ def test_live_plot_uses_one_display_handle(monkeypatch: pytest.MonkeyPatch) -> N
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train loss", "train acc", "test acc"]
     assert list(ax.lines[0].get_xdata()) == [1, 2, 3]
     assert list(ax.lines[0].get_ydata()) == pytest.approx(history.column("train_loss"))
-    assert plt.get_fignums() == []  # each figure closed: nothing left for a bare repr
+    assert plt.get_fignums() == open_before  # each figure closed: nothing left for a bare repr
     assert stream.getvalue().strip() == history.summary()  # no per-epoch text, no tqdm bar
 
 
@@ -123,3 +125,27 @@ def test_notebook_detection(monkeypatch: pytest.MonkeyPatch) -> None:
     assert progress_module.in_notebook() and d2l.Progress().live
     monkeypatch.setattr(IPython, "get_ipython", lambda: TerminalInteractiveShell())
     assert not progress_module.in_notebook() and not d2l.Progress().live
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"live": "no"}, TypeError, r"live must be True, False or None, got 'no' \(str\)"),
+        ({"ylim": (1, 0)}, ValueError, (r"ylim must be a pair \(low, high\) of finite numbers "
+                                        r"with low < high \(or None\), got \(1, 0\)")),
+        ({"ylim": 0.5}, ValueError, r"ylim must be a pair .*got 0\.5"),
+        ({"figsize": (3.5, 0)}, ValueError, (r"figsize must be a pair of numbers > 0 \(width, "
+                                             r"height\) in inches, got \(3\.5, 0\)")),
+        ({"figsize": "big"}, ValueError, r"figsize must be a pair of numbers > 0 .*got 'big'"),
+        ({"stream": "out.txt"}, TypeError, r"stream must be a text stream with write\(\) .*got str"),
+        ({"title": 3}, TypeError, r"title must be a string \(or None\), got 3 \(int\)"),
+    ],
+)
+def test_progress_checks_its_arguments(kwargs: dict, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        d2l.Progress(**kwargs)
+
+
+def test_progress_takes_good_arguments() -> None:
+    p = d2l.Progress(live=False, ylim=[0, 1], figsize=(4, 3), stream=io.StringIO(), title="LeNet")
+    assert p.live is False and p.ylim == [0, 1] and p.title == "LeNet"
