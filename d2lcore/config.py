@@ -196,7 +196,23 @@ def device(name: str | torch.device | None = None) -> torch.device:
         raise ValueError(f"{source}: {name!r} asked for, but MPS is not available; use one of {available}")
     if dev.type not in {"cpu", "cuda", "mps"}:
         raise ValueError(f"{source}: {name!r} is not supported; expected one of {available}")
+    if dev.type in {"cpu", "mps"} and dev.index not in (None, 0):
+        raise ValueError(
+            f"{source}: {name!r} does not exist (there is one {dev.type} device); use one of "
+            f"{available}"
+        )
     return dev
+
+
+def _env_device() -> torch.device | None:
+    """The device ``D2LCORE_DEVICE`` names, checked (None when unset or blank).
+
+    Functions whose default is the model's own device still call this, so that a typo in the
+    variable raises instead of being silently ignored.
+    """
+    if not os.environ.get("D2LCORE_DEVICE", "").strip():
+        return None
+    return device()
 
 
 def _available_devices() -> list[str]:
@@ -209,11 +225,18 @@ def _available_devices() -> list[str]:
     return names
 
 
+_SEED_BOUND = 2**64  # torch.manual_seed takes a 64-bit unsigned seed
+
+
 def seed(value: int = 0) -> None:
     """Seed Python's, NumPy's (when installed) and PyTorch's generators, and ask PyTorch for
     deterministic kernels where it has them, so that a run on the CPU repeats bit for bit.
     """
     validate.non_negative_int("seed", value)
+    if value >= _SEED_BOUND:
+        raise ValueError(
+            f"seed must be an integer in [0, 2**64 - 1] (PyTorch's seed range), got {value!r}"
+        )
     random.seed(value)
     torch.manual_seed(value)
     try:

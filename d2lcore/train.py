@@ -347,6 +347,9 @@ def load_checkpoint(
     return History.from_dict(state["history"])
 
 
+# --- fit: the loop, and the parts it calls ---------------------------------------------------
+
+
 def fit(
     net: Callable[[torch.Tensor], torch.Tensor],
     train_iter: Iterable[Batch],
@@ -385,6 +388,48 @@ def fit(
     Stops with :class:`DivergedError` when the training loss becomes NaN or infinite. Ctrl-C
     stops it cleanly: the history so far is returned with ``interrupted=True``.
     """
+    _check_fit_args(net, train_iter, loss, num_epochs, updater, test_iter, scheduler,
+                    checkpoint, resume, autocast)  # fmt: skip
+    run = _Run.prepare(net, loss, updater, scheduler, device, channels_last, autocast)
+    callbacks = _callbacks(callback)
+    checkpointer = _Checkpointer(checkpoint, run) if checkpoint is not None else None
+    history = checkpointer.before_train(resume) if checkpointer is not None else History()
+    _notify(callbacks, "on_train_begin", num_epochs, _num_batches(train_iter), history)
+    try:
+        for epoch in range(len(history) + 1, num_epochs + 1):
+            stats = _train_epoch(run, train_iter, epoch, callbacks)
+            _check_finite(stats, history)
+            if test_iter is not None:
+                _evaluate_epoch(run, test_iter, test_loss, stats)
+            history.epochs.append(stats)
+            if checkpointer is not None:
+                checkpointer.after_epoch(history)
+            _notify(callbacks, "on_epoch_end", stats)
+    except KeyboardInterrupt:
+        history.interrupted = True
+        warnings.warn(
+            f"training interrupted; the history keeps the {len(history)} finished epoch(s)",
+            stacklevel=2,
+        )
+    finally:
+        _notify(callbacks, "on_train_end", history)
+    return history
+
+
+def _check_fit_args(
+    net: object,
+    train_iter: object,
+    loss: object,
+    num_epochs: object,
+    updater: object,
+    test_iter: object,
+    scheduler: object,
+    checkpoint: object,
+    resume: object,
+    autocast: object,
+) -> None:
+    """Every check :func:`fit` can make before it trains (the device is checked by
+    :meth:`_Run.prepare`)."""
     validate.non_negative_int("num_epochs", num_epochs)
     if not callable(net):
         raise TypeError(f"net must be callable (an nn.Module or a function), got {type(net).__name__}")
@@ -399,7 +444,7 @@ def fit(
     if test_iter is not None:
         _check_loader("test_iter", test_iter)
     for name, data in (("train_iter", train_iter), ("test_iter", test_iter)):
-        if isinstance(data, Iterator) and num_epochs > 1:
+        if isinstance(data, Iterator) and num_epochs > 1:  # type: ignore[operator]
             raise TypeError(
                 f"{name} is a one-pass iterator ({type(data).__name__}), but fit reads it once "
                 f"per epoch for {num_epochs} epochs; pass a re-iterable loader such as "
@@ -415,103 +460,145 @@ def fit(
         raise TypeError("checkpoint/resume need net to be an nn.Module (it saves its state_dict)")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path to resume from")
-    dev = config.device(device) if device is not None else _net_device(net, None)
-    config.tune_malloc()  # freed step memory is reused instead of page-faulted in anew
-    if isinstance(net, nn.Module):
-        net.to(dev)
-        if channels_last:
-            net.to(memory_format=torch.channels_last)
-    optimizer = updater if isinstance(updater, torch.optim.Optimizer) else None
-    callbacks: list[Any] = (
-        [] if callback is None else list(callback) if isinstance(callback, Sequence) else [callback]
-    )
 
-    history = History()
-    if resume and checkpoint is not None and Path(checkpoint).exists():
-        history = load_checkpoint(checkpoint, net, optimizer, scheduler)  # type: ignore[arg-type]
-        history.interrupted = False
-    num_batches = len(train_iter) if hasattr(train_iter, "__len__") else 0  # type: ignore[arg-type]
+
+@dataclass
+class _Run:
+    """What every epoch needs: the model and how to update it, where, in which layout."""
+
+    net: Callable[[torch.Tensor], torch.Tensor]
+    loss: LossFn
+    updater: Updater
+    scheduler: Any
+    device: torch.device
+    channels_last: bool
+    autocast: torch.dtype | None
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer | None:
+        """The updater when it is a ``torch.optim.Optimizer`` (its state is checkpointed)."""
+        return self.updater if isinstance(self.updater, torch.optim.Optimizer) else None
+
+    @classmethod
+    def prepare(
+        cls,
+        net: Callable[[torch.Tensor], torch.Tensor],
+        loss: LossFn,
+        updater: Updater,
+        scheduler: Any,
+        device: str | torch.device | None,
+        channels_last: bool,
+        autocast: torch.dtype | None,
+    ) -> _Run:
+        """Pick the device, tune malloc, and move the model there in the chosen layout."""
+        dev = config.device(device) if device is not None else _net_device(net, None)
+        config.tune_malloc()  # freed step memory is reused instead of page-faulted in anew
+        if isinstance(net, nn.Module):
+            net.to(dev)
+            if channels_last:
+                net.to(memory_format=torch.channels_last)
+        return cls(net, loss, updater, scheduler, dev, channels_last, autocast)
+
+
+def _callbacks(callback: Callback | Sequence[Callback] | None) -> list[Any]:
+    if callback is None:
+        return []
+    return list(callback) if isinstance(callback, Sequence) else [callback]
+
+
+def _notify(callbacks: list[Any], method: str, *args: object) -> None:
+    """Call ``method`` on every callback that has it (every method is optional)."""
     for cb in callbacks:
-        _call(cb, "on_train_begin", num_epochs, num_batches, history)
+        _call(cb, method, *args)
 
-    try:
-        for epoch in range(len(history) + 1, num_epochs + 1):
-            stats = _train_epoch(
-                net, train_iter, loss, updater, scheduler, dev, epoch, callbacks,
-                channels_last, autocast,
-            )  # fmt: skip
-            if not math.isfinite(stats.train_loss):
-                raise DivergedError(
-                    f"the training loss became {stats.train_loss} in epoch {epoch}; training "
-                    f"stopped. Try a smaller learning rate (the update overshot), check the "
-                    f"inputs for NaN, or use a numerically stable loss.",
-                    epoch,
-                    history,
-                )
-            if test_iter is not None:
-                want_loss = test_loss if test_loss is not None else stats.train_acc is None
-                t0 = time.perf_counter()
-                stats.test_loss, stats.test_acc = _evaluate(
-                    net, test_iter, loss if want_loss else None, dev, channels_last, autocast
-                )
-                stats.seconds += time.perf_counter() - t0
-            history.epochs.append(stats)
-            if checkpoint is not None:
-                save_checkpoint(checkpoint, net, optimizer, history, scheduler)  # type: ignore[arg-type]
-            for cb in callbacks:
-                _call(cb, "on_epoch_end", stats)
-    except KeyboardInterrupt:
-        history.interrupted = True
-        warnings.warn(
-            f"training interrupted; the history keeps the {len(history)} finished epoch(s)",
-            stacklevel=2,
+
+def _num_batches(data: Iterable[Batch]) -> int:
+    return len(data) if hasattr(data, "__len__") else 0  # type: ignore[arg-type]
+
+
+class _Checkpointer:
+    """``fit``'s checkpoint file: loaded before training when resuming, written after each
+    epoch (atomically, by :func:`save_checkpoint`)."""
+
+    def __init__(self, path: str | os.PathLike[str], run: _Run) -> None:
+        self.path = Path(path)
+        self.run = run
+
+    def before_train(self, resume: bool) -> History:
+        """The history to continue: the checkpoint's when resuming from an existing file,
+        else an empty one."""
+        if not (resume and self.path.exists()):
+            return History()
+        run = self.run
+        history = load_checkpoint(self.path, run.net, run.optimizer, run.scheduler)  # type: ignore[arg-type]
+        history.interrupted = False
+        return history
+
+    def after_epoch(self, history: History) -> None:
+        run = self.run
+        save_checkpoint(self.path, run.net, run.optimizer, history, run.scheduler)  # type: ignore[arg-type]
+
+
+def _check_finite(stats: EpochStats, history: History) -> None:
+    """Stop with :class:`DivergedError` (carrying the finished epochs) on a NaN or inf loss."""
+    if not math.isfinite(stats.train_loss):
+        raise DivergedError(
+            f"the training loss became {stats.train_loss} in epoch {stats.epoch}; training "
+            f"stopped. Try a smaller learning rate (the update overshot), check the "
+            f"inputs for NaN, or use a numerically stable loss.",
+            stats.epoch,
+            history,
         )
-    finally:
-        for cb in callbacks:
-            _call(cb, "on_train_end", history)
-    return history
+
+
+def _evaluate_epoch(
+    run: _Run, test_iter: Iterable[Batch], test_loss: bool | None, stats: EpochStats
+) -> None:
+    """Fill in ``stats``' test numbers (the loss when asked, by default for regression) and
+    add the evaluation time to the epoch's."""
+    want_loss = test_loss if test_loss is not None else stats.train_acc is None
+    t0 = time.perf_counter()
+    stats.test_loss, stats.test_acc = _evaluate(
+        run.net, test_iter, run.loss if want_loss else None, run.device, run.channels_last,
+        run.autocast,
+    )  # fmt: skip
+    stats.seconds += time.perf_counter() - t0
 
 
 def _train_epoch(
-    net: Callable[[torch.Tensor], torch.Tensor],
-    train_iter: Iterable[Batch],
-    loss: LossFn,
-    updater: Updater,
-    scheduler: Any,
-    dev: torch.device,
-    epoch: int,
-    callbacks: list[Any],
-    channels_last: bool,
-    autocast: torch.dtype | None,
+    run: _Run, train_iter: Iterable[Batch], epoch: int, callbacks: list[Any]
 ) -> EpochStats:
+    """One pass over ``train_iter``. Losses and correct counts stay on the device until the
+    end of the epoch (no host synchronisation per batch)."""
+    net, updater, dev = run.net, run.updater, run.device
+    optimizer = run.optimizer
     _mode(net, True)
     loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
     correct = torch.zeros((), dtype=torch.int64, device=dev)
     n, classification = 0, False
     t0 = time.perf_counter()
     for i, (X, y) in enumerate(train_iter):
-        X, y = _to(X, y, dev, channels_last)
-        with _autocast(dev, autocast):
+        X, y = _to(X, y, dev, run.channels_last)
+        with _autocast(dev, run.autocast):
             y_hat = net(X)
-            l = loss(y_hat, y)
+            l = run.loss(y_hat, y)
         batch_size = len(y)
         total = l.sum() if l.ndim else l * batch_size
-        if isinstance(updater, torch.optim.Optimizer):
-            updater.zero_grad(set_to_none=True)
+        if optimizer is not None:
+            optimizer.zero_grad(set_to_none=True)
             (total / batch_size).backward()
-            updater.step()
+            optimizer.step()
         else:
             total.backward()
-            updater(batch_size)
-        if scheduler is not None:
-            scheduler.step()
+            updater(batch_size)  # type: ignore[operator]
+        if run.scheduler is not None:
+            run.scheduler.step()
         loss_sum += total.detach().double()
         if _is_classification(y_hat, y):
             classification = True
             correct += num_correct(y_hat.detach(), y)
         n += batch_size
-        for cb in callbacks:
-            _call(cb, "on_batch_end", epoch, i + 1)
+        _notify(callbacks, "on_batch_end", epoch, i + 1)
     seconds = time.perf_counter() - t0
     if n == 0:
         raise ValueError("train_iter yielded no examples")

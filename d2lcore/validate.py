@@ -14,6 +14,7 @@ from numbers import Integral, Real
 import torch
 
 __all__ = [
+    "boolean",
     "positive_int",
     "non_negative_int",
     "positive_float",
@@ -26,6 +27,20 @@ __all__ = [
 
 def _is_int(value: object) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def boolean(name: str, value: object, *, optional: bool = False) -> bool | None:
+    """Check that ``value`` is ``True`` or ``False`` (or ``None`` when ``optional``) and return
+    it. A string such as ``"no"`` is refused: it is truthy, so accepting it would do the
+    opposite of what it says. NumPy's bool is accepted as the bool it is."""
+    if isinstance(value, bool):
+        return value
+    if optional and value is None:
+        return None
+    if type(value).__module__ == "numpy" and type(value).__name__ in ("bool_", "bool"):
+        return bool(value)
+    allowed = "True, False or None" if optional else "True or False"
+    raise TypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
 
 
 def positive_int(name: str, value: object) -> int:

@@ -173,7 +173,38 @@ def test_cuda_index_beyond_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
         d2l.device("cuda:3")
 
 
+def test_cpu_and_mps_have_one_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert d2l.device("cpu:0") == torch.device("cpu:0")
+    with pytest.raises(ValueError, match=r"device: 'cpu:1' does not exist \(there is one cpu "
+                       r"device\); use one of \['cpu'"):
+        d2l.device("cpu:1")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    with pytest.raises(ValueError, match=r"'mps:2' does not exist \(there is one mps device\)"):
+        d2l.device("mps:2")
+
+
+def test_env_device_is_checked_even_where_unused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("D2LCORE_DEVICE", raising=False)
+    assert config._env_device() is None
+    monkeypatch.setenv("D2LCORE_DEVICE", "  ")
+    assert config._env_device() is None
+    monkeypatch.setenv("D2LCORE_DEVICE", "cpu")
+    assert config._env_device() == torch.device("cpu")
+    monkeypatch.setenv("D2LCORE_DEVICE", "garbage")
+    with pytest.raises(ValueError, match=r"D2LCORE_DEVICE: 'garbage' is not a device name"):
+        config._env_device()
+
+
 # --- seed ------------------------------------------------------------------------------------
+
+
+def test_seed_range_is_torchs() -> None:
+    d2l.seed(2**64 - 1)  # the largest seed torch.manual_seed takes
+    assert torch.initial_seed() == 2**64 - 1
+    with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 2\*\*64 - 1\] "
+                       r"\(PyTorch's seed range\), got 18446744073709551616"):
+        d2l.seed(2**64)
+    d2l.seed(0)
 
 
 def test_seed_repeats_every_generator() -> None:
