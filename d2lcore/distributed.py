@@ -41,6 +41,8 @@ __all__ = [
     "all_reduce_sum",
     "ShardedLoader",
     "shard_indices",
+    "prepare",
+    "global_means",
 ]
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -218,12 +220,21 @@ def wrap(net: nn.Module, ctx: Context, device: torch.device) -> nn.Module:
     return nn.parallel.DistributedDataParallel(net, device_ids=ids)
 
 
-def all_reduce_sum(values: Sequence[float], device: torch.device | str = "cpu") -> list[float]:
+def _started() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _comm_device() -> torch.device:
+    """Where a tensor must be to take part in a collective: this rank's GPU with nccl."""
+    return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+
+
+def all_reduce_sum(values: Sequence[float]) -> list[float]:
     """Each number summed over all ranks (in float64, one all-reduce); ``values`` itself in a
     single process."""
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+    if not _started():
         return list(values)
-    t = torch.tensor([float(v) for v in values], dtype=torch.float64, device=device)
+    t = torch.tensor([float(v) for v in values], dtype=torch.float64, device=_comm_device())
     dist.all_reduce(t)
     return t.tolist()
 
@@ -271,6 +282,7 @@ class ShardedLoader:
             )
         self.loader, self.rank, self.world_size, self.split = loader, rank, world_size, split
         self.global_batch_size = 0
+        self._num_examples: int | None = None
 
     def __len__(self) -> int:
         n, b = self.loader.num_examples, self.loader.batch_size
@@ -282,7 +294,10 @@ class ShardedLoader:
     @property
     def num_examples(self) -> int:
         """The examples this rank sees in one pass."""
-        return int(sum(len(i) for i in self._parts(torch.arange(self.loader.num_examples))))
+        if self._num_examples is None:
+            parts = self._parts(torch.arange(self.loader.num_examples))
+            self._num_examples = int(sum(len(i) for i in parts))
+        return self._num_examples
 
     def _order(self) -> torch.Tensor:
         n = self.loader.num_examples
@@ -292,13 +307,10 @@ class ShardedLoader:
             order = torch.randperm(n)  # the same draw as ArrayLoader.__iter__
         else:
             order = torch.empty(n, dtype=torch.int64)
-        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-            if dist.get_backend() == "nccl":
-                gpu = order.cuda()
-                dist.broadcast(gpu, src=0)
-                order = gpu.cpu()
-            else:
-                dist.broadcast(order, src=0)
+        if _started():
+            on_device = order.to(_comm_device())
+            dist.broadcast(on_device, src=0)
+            order = on_device.cpu()
         elif self.rank != 0:
             raise RuntimeError("ShardedLoader needs a started process group on ranks other than 0")
         return order
@@ -346,7 +358,7 @@ def prepare(
     """What :func:`d2lcore.fit` trains with on several ranks: the model in DDP, the training
     loader split by minibatch, the test loader split by data. Checks first that every rank
     resumes from the same epoch (a checkpoint every rank can read)."""
-    t = torch.tensor([epochs_done, -epochs_done], dtype=torch.float64, device=device)
+    t = torch.tensor([epochs_done, -epochs_done], dtype=torch.float64, device=_comm_device())
     dist.all_reduce(t, op=dist.ReduceOp.MAX)  # the largest and minus the smallest
     if t.tolist() != [epochs_done, -epochs_done]:
         raise RuntimeError(
@@ -360,11 +372,12 @@ def prepare(
 
 
 def global_means(
-    loss: float | None, acc: float | None, n: int, device: torch.device | str = "cpu"
-) -> tuple[float | None, float | None]:
+    loss: float | None, acc: float | None, n: int
+) -> tuple[float | None, float | None, int]:
     """A rank's mean loss and accuracy over its ``n`` examples → the means over all ranks'
-    examples (one all-reduce)."""
+    examples, and their number (one all-reduce)."""
     loss_sum, correct, total = all_reduce_sum(
-        [0.0 if loss is None else loss * n, 0.0 if acc is None else round(acc * n), n], device
+        [0.0 if loss is None else loss * n, 0.0 if acc is None else round(acc * n), n]
     )
-    return (None if loss is None else loss_sum / total), (None if acc is None else int(correct) / total)
+    total = int(total)
+    return (None if loss is None else loss_sum / total), (None if acc is None else int(correct) / total), total
