@@ -288,14 +288,14 @@ class ShardedLoader:
         n, b = self.loader.num_examples, self.loader.batch_size
         if self.split == "data":
             mine = len(shard_indices(torch.arange(n), self.rank, self.world_size))
-            return -(-mine // b)
+            return (mine + b - 1) // b
         return n // b + (1 if n % b >= self.world_size else 0)
 
     @property
     def num_examples(self) -> int:
         """The examples this rank sees in one pass."""
         if self._num_examples is None:
-            parts = self._parts(torch.arange(self.loader.num_examples))
+            parts = self.indices(torch.arange(self.loader.num_examples))
             self._num_examples = int(sum(len(i) for i in parts))
         return self._num_examples
 
@@ -315,7 +315,8 @@ class ShardedLoader:
             raise RuntimeError("ShardedLoader needs a started process group on ranks other than 0")
         return order
 
-    def _parts(self, order: torch.Tensor) -> Iterator[torch.Tensor]:
+    def indices(self, order: torch.Tensor) -> Iterator[torch.Tensor]:
+        """The example indices this rank takes, step by step, from an epoch's ``order``."""
         b = self.loader.batch_size
         if self.split == "data":
             mine = shard_indices(order, self.rank, self.world_size)
@@ -332,7 +333,7 @@ class ShardedLoader:
 
     def __iter__(self) -> Iterator[Batch]:
         loader = self.loader
-        for idx in self._parts(self._order()):
+        for idx in self.indices(self._order()):
             X, y = loader.features.index_select(0, idx), loader.labels.index_select(0, idx)
             if loader.convert is not None:
                 X = loader.convert(X)

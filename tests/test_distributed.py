@@ -45,8 +45,8 @@ def test_launch_env_absent_and_complete() -> None:
     ("change", "message"),
     [
         ({"MASTER_PORT": None, "LOCAL_RANK": None},
-         r"incomplete: RANK, WORLD_SIZE, MASTER_ADDR set but LOCAL_RANK, MASTER_PORT missing; "
-         r"launch with `torchrun --nproc-per-node=N"),
+         (r"incomplete: RANK, WORLD_SIZE, MASTER_ADDR set but LOCAL_RANK, MASTER_PORT missing; "
+          r"launch with `torchrun --nproc-per-node=N")),
         ({"RANK": "one"}, r"RANK must be an integer, got 'one'"),
         ({"RANK": "2"}, r"RANK must be in \[0, WORLD_SIZE=2\), got 2"),
         ({"WORLD_SIZE": "0", "RANK": "0", "LOCAL_RANK": "0"}, r"WORLD_SIZE must be ≥ 1, got 0"),
@@ -101,7 +101,7 @@ def _loader(n: int, batch: int, shuffle: bool = True) -> d2l.ArrayLoader:
 def test_shards_split_every_batch_without_duplicates(n: int, batch: int, world: int) -> None:
     order = torch.randperm(n, generator=torch.Generator().manual_seed(n))
     shards = [distributed.ShardedLoader(_loader(n, batch), r, world) for r in range(world)]
-    parts = [list(s._parts(order)) for s in shards]
+    parts = [list(s.indices(order)) for s in shards]
     assert len({len(p) for p in parts}) == 1  # every rank takes the same number of steps
     assert all(len(p) == len(s) for p, s in zip(parts, shards))
     seen = []
