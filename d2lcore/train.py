@@ -31,6 +31,7 @@ __all__ = [
     "EpochStats",
     "History",
     "Callback",
+    "TrainingError",
     "DivergedError",
     "fit",
     "evaluate_accuracy",
@@ -123,14 +124,29 @@ class Callback(Protocol):
     def on_train_end(self, history: History) -> None: ...
 
 
-class DivergedError(FloatingPointError):
-    """The training loss became NaN or infinite. ``epoch`` is the epoch where it happened and
-    ``history`` holds the epochs that finished before it."""
+_CALLBACK_METHODS = ("on_train_begin", "on_batch_end", "on_epoch_end", "on_train_end")
+
+
+class TrainingError(RuntimeError):
+    """An error that stopped :func:`fit` part-way, carrying what the run had done.
+
+    ``epoch`` is the epoch that was running and ``history`` holds the epochs that finished
+    before it, so a long run's numbers are not lost with the error. :func:`fit` raises it
+    ``from`` the original error (a callback that raised, a loader that failed in a later epoch,
+    a checkpoint that could not be written, ...) once at least one epoch has finished; the
+    original is its ``__cause__``. An error before any epoch finished propagates unchanged, as
+    there is nothing to keep. :class:`DivergedError` is the one raised for a NaN or inf loss.
+    """
 
     def __init__(self, message: str, epoch: int = 0, history: History | None = None) -> None:
         super().__init__(message)
         self.epoch = epoch
         self.history = history if history is not None else History()
+
+
+class DivergedError(TrainingError, FloatingPointError):
+    """The training loss became NaN or infinite. ``epoch`` is the epoch where it happened and
+    ``history`` holds the epochs that finished before it (also in the first epoch)."""
 
 
 def _call(callback: object, method: str, *args: object) -> None:
@@ -148,11 +164,46 @@ def _mode(net: Callable[..., Any], train: bool) -> None:
         net.train(train)
 
 
+_LOADER_HINT = "pass a loader such as d2l.load_array((features, labels), batch_size)"
+
+
 def _check_loader(name: str, data: object) -> None:
-    if not isinstance(data, Iterable):
-        raise TypeError(f"{name} must be an iterable of (X, y) batches, got {type(data).__name__}")
+    if isinstance(data, (torch.Tensor, str, bytes)) or not isinstance(data, Iterable):
+        raise TypeError(
+            f"{name} must be an iterable of (X, y) batches, got {type(data).__name__}; "
+            f"{_LOADER_HINT}"
+        )
     if hasattr(data, "__len__") and len(data) == 0:  # type: ignore[arg-type]
         raise ValueError(f"{name} is empty: it yields no batches")
+
+
+def _check_batch(name: str, batch: object) -> Batch:
+    """Check that a batch is an ``(X, y)`` pair of tensors with one row per example in each.
+
+    The loops call it on the first batch of each pass only, so the per-batch path stays as
+    fast as a bare unpacking.
+    """
+    if isinstance(batch, torch.Tensor):
+        what = f"a single tensor of shape {tuple(batch.shape)}"
+    elif not isinstance(batch, (tuple, list)):
+        what = f"a {type(batch).__name__}"
+    elif len(batch) != 2:
+        what = f"a {type(batch).__name__} of {len(batch)} items"
+    elif not all(isinstance(t, torch.Tensor) for t in batch):
+        what = f"a pair ({type(batch[0]).__name__}, {type(batch[1]).__name__})"
+    else:
+        X, y = batch
+        if X.ndim == 0 or y.ndim == 0 or X.shape[0] != y.shape[0]:
+            raise ValueError(
+                f"{name}: a batch's X and y must hold the same number of examples (their first "
+                f"dimension), got shapes {tuple(X.shape)} and {tuple(y.shape)}; single examples "
+                "(a Dataset) must be batched first, e.g. by torch.utils.data.DataLoader"
+            )
+        return X, y
+    raise TypeError(
+        f"{name} must yield (X, y) pairs of tensors, but its first batch is {what}; "
+        f"{_LOADER_HINT}"
+    )
 
 
 def _check_lr(optimizer: torch.optim.Optimizer, allow_zero: bool) -> None:
@@ -191,8 +242,10 @@ def _evaluate(
     device: torch.device,
     channels_last: bool = False,
     autocast: torch.dtype | None = None,
+    name: str = "data_iter",
 ) -> tuple[float | None, float | None]:
-    """Mean loss (when ``loss`` is given) and accuracy (for classification) over a data set."""
+    """Mean loss (when ``loss`` is given) and accuracy (for classification) over a data set
+    (``name`` is the argument it came from, for messages)."""
     was_training = isinstance(net, nn.Module) and net.training
     _mode(net, False)
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
@@ -200,7 +253,8 @@ def _evaluate(
     n, classification = 0, False
     try:
         with torch.inference_mode(), _autocast(device, autocast):
-            for X, y in data_iter:
+            for i, batch in enumerate(data_iter):
+                X, y = _check_batch(name, batch) if i == 0 else batch
                 X, y = _to(X, y, device, channels_last)
                 y_hat = net(X)
                 if loss is not None:
@@ -213,7 +267,7 @@ def _evaluate(
     finally:
         _mode(net, was_training)
     if n == 0:
-        raise ValueError("the evaluation data set is empty: it yields no examples")
+        raise ValueError(f"{name} is empty: it yielded no examples")
     mean_loss = float(loss_sum) / n if loss is not None else None
     return mean_loss, (int(correct) / n if classification else None)
 
@@ -225,6 +279,7 @@ def evaluate_accuracy(
 ) -> float:
     """The accuracy of ``net`` on a data set (§3.6), computed under ``torch.inference_mode``
     with the model in evaluation mode (dropout off, batch-norm running statistics)."""
+    _check_net(net)
     _check_loader("data_iter", data_iter)
     _, acc = _evaluate(net, data_iter, None, _net_device(net, device))
     if acc is None:
@@ -242,15 +297,34 @@ def evaluate_loss(
     device: str | torch.device | None = None,
 ) -> float:
     """The mean loss per example of ``net`` on a data set (§4.4)."""
+    _check_net(net)
     _check_loader("data_iter", data_iter)
+    _check_loss(loss)
     mean_loss, _ = _evaluate(net, data_iter, loss, _net_device(net, device))
     assert mean_loss is not None
     return mean_loss
 
 
+def _check_net(net: object) -> None:
+    if not callable(net):
+        raise TypeError(f"net must be callable (an nn.Module or a function), got {type(net).__name__}")
+
+
+def _check_loss(loss: object) -> None:
+    if not callable(loss):
+        raise TypeError(
+            f"loss must be callable, got {type(loss).__name__}; pass a function loss(y_hat, y) "
+            "of per-example losses, e.g. nn.CrossEntropyLoss(reduction='none')"
+        )
+
+
 def _net_device(net: Callable[..., Any], device: str | torch.device | None) -> torch.device:
+    """``device`` when given, else the device ``net``'s parameters are on (the CPU for a
+    function). A set ``D2LCORE_DEVICE`` is checked either way, so that a typo in it raises;
+    it applies to :func:`d2lcore.device`, which a notebook passes as ``device=``."""
     if device is not None:
         return config.device(device)
+    config._env_device()
     if isinstance(net, nn.Module):
         p = next(net.parameters(), None)
         if p is not None:
@@ -282,12 +356,15 @@ def save_checkpoint(
 ) -> None:
     """Save model, optimiser, scheduler, history and RNG states; written to a temporary file
     and renamed, so a crash never leaves a half-written checkpoint."""
+    path = _checkpoint_path("path", path)
     if not isinstance(net, nn.Module):
         raise TypeError(f"net must be an nn.Module (its state_dict is saved), got {type(net).__name__}")
+    _check_optimizer(optimizer)
+    _check_scheduler(scheduler, checkpointed=True)
     if not isinstance(history, History):
         raise TypeError(f"history must be a d2lcore History, got {type(history).__name__}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _check_not_folder("path", path)
+    _make_parent(path, "path")
     state = {
         "model": net.state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
@@ -314,9 +391,35 @@ def load_checkpoint(
 ) -> History:
     """Load a checkpoint written by :func:`save_checkpoint` (with ``weights_only=True``, which
     runs no code from the file) into ``net`` (and ``optimizer``/``scheduler``); return its
-    history."""
+    history.
+
+    Warns when ``optimizer`` or ``scheduler`` is given but the file holds no state for it
+    (it was saved with ``None``): that state then starts afresh (momentum, Adam's moments,
+    the schedule's step).
+    """
+    return _load_checkpoint(path, net, optimizer, scheduler, restore_rng, stacklevel=3)
+
+
+def _load_checkpoint(
+    path: str | os.PathLike[str],
+    net: nn.Module,
+    optimizer: torch.optim.Optimizer | None,
+    scheduler: Any,
+    restore_rng: bool,
+    stacklevel: int,
+) -> History:
+    path = _checkpoint_path("path", path)
+    if not isinstance(net, nn.Module):
+        raise TypeError(
+            f"net must be an nn.Module (the checkpoint's state_dict is loaded into it), got "
+            f"{type(net).__name__}"
+        )
+    _check_optimizer(optimizer)
+    _check_scheduler(scheduler, checkpointed=True)
+    validate.boolean("restore_rng", restore_rng)
+    _check_not_folder("path", path)
     try:
-        state = torch.load(Path(path), map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
     except Exception as err:
@@ -342,9 +445,72 @@ def load_checkpoint(
         ) from None
     if scheduler is not None and state["scheduler"] is not None:
         scheduler.load_state_dict(state["scheduler"])
+    for name, given in (("optimizer", optimizer), ("scheduler", scheduler)):
+        if given is not None and state[name] is None:
+            warnings.warn(
+                f"{path} holds no {name} state (it was saved with {name}=None), so "
+                f"{type(given).__name__}'s state starts afresh (momentum, moment estimates or "
+                "the schedule's step restart)",
+                stacklevel=stacklevel,
+            )
     if restore_rng:
         _set_rng_state(state["rng"])
     return History.from_dict(state["history"])
+
+
+def _checkpoint_path(name: str, path: object) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"{name} must be a file path (str or pathlib.Path), got {path!r} ({type(path).__name__})"
+        )
+    return Path(path).expanduser()
+
+
+def _check_not_folder(name: str, path: Path) -> None:
+    if path.is_dir() or not path.name:
+        raise ValueError(
+            f"{name}: {path} is a folder, not a checkpoint file; pass a file path in it, e.g. "
+            f"{path / 'model.pt'}"
+        )
+
+
+def _make_parent(path: Path, name: str) -> None:
+    """Create ``path``'s folder, with a message that names the path when that is impossible."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as err:
+        raise ValueError(
+            f"{name}: cannot create the folder of {path}: a part of it is a file, not a folder "
+            f"({err.filename}); pass a path in a folder"
+        ) from err
+    except OSError as err:
+        raise ValueError(
+            f"{name}: cannot create the folder of {path} ({type(err).__name__}: {err.strerror}); "
+            "pass a path in a folder you can write to"
+        ) from err
+
+
+def _check_optimizer(optimizer: object) -> None:
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer (or None), got {type(optimizer).__name__}"
+        )
+
+
+def _check_scheduler(scheduler: object, checkpointed: bool) -> None:
+    """A scheduler needs ``step()``; a checkpointed one also ``state_dict()`` and
+    ``load_state_dict()``."""
+    if scheduler is None:
+        return
+    needed = ("step", "state_dict", "load_state_dict") if checkpointed else ("step",)
+    missing = [m for m in needed if not callable(getattr(scheduler, m, None))]
+    if missing or isinstance(scheduler, type):
+        got = f"the class {scheduler.__name__}" if isinstance(scheduler, type) else type(scheduler).__name__  # type: ignore[attr-defined]
+        raise TypeError(
+            f"scheduler must be a learning-rate scheduler object with "
+            f"{', '.join(m + '()' for m in needed)} (e.g. torch.optim.lr_scheduler.StepLR(opt, "
+            f"...)), got {got}"
+        )
 
 
 # --- fit: the loop, and the parts it calls ---------------------------------------------------
@@ -375,31 +541,45 @@ def fit(
       n)`` (the summed loss is back-propagated, as in §3.2).
     - ``test_iter``: evaluated after each epoch — accuracy for classifiers, and the mean
       ``loss`` when ``test_loss`` is true (default: for regression only).
+    - ``device``: where to train; by default where ``net``'s parameters are (the CPU for a
+      function). Pass ``device=d2lcore.device()`` for the best device present or the one
+      ``D2LCORE_DEVICE`` names (a set ``D2LCORE_DEVICE`` is checked in any case).
     - ``scheduler``: a learning-rate scheduler stepped after every batch (so a one-cycle
       schedule is keyed to epochs × batches, not to the clock).
-    - ``checkpoint``: a file written atomically after each epoch; with ``resume=True`` an
-      existing one is loaded first and training continues after its last epoch.
+    - ``callback``: an object with some of :class:`Callback`'s methods (such as
+      :class:`d2lcore.Progress`), or a list of them.
+    - ``checkpoint``: a file written atomically after each epoch (its folder is created and
+      trial-written before training, so a bad path fails at once); with ``resume=True`` an
+      existing one is loaded first and training continues after its last epoch. Resuming warns
+      when the file already holds more than ``num_epochs`` epochs, and when it holds no
+      optimizer state for ``updater`` (saved with ``None``, or a function updater).
     - ``channels_last`` / ``autocast``: the memory layout and an autocast dtype (e.g.
       ``torch.bfloat16``) for speed.
+
+    The first batch of each pass is checked to be an ``(X, y)`` pair of tensors with one row
+    per example (the later ones are not, to keep the loop fast).
 
     The first call in a process runs :func:`d2lcore.tune_malloc` (glibc keeps freed memory for
     the next step instead of page-faulting it in again; ``D2LCORE_TUNE_MALLOC=0`` turns it off).
 
-    Stops with :class:`DivergedError` when the training loss becomes NaN or infinite. Ctrl-C
-    stops it cleanly: the history so far is returned with ``interrupted=True``.
+    Stops with :class:`DivergedError` when the training loss becomes NaN or infinite. Any
+    other error once an epoch has finished is raised as a :class:`TrainingError` from it,
+    carrying the finished epochs. Ctrl-C stops it cleanly: the history so far is returned with
+    ``interrupted=True``.
     """
-    _check_fit_args(net, train_iter, loss, num_epochs, updater, test_iter, scheduler,
-                    checkpoint, resume, autocast)  # fmt: skip
+    _check_fit_args(net, train_iter, loss, num_epochs, updater, test_iter, test_loss, scheduler,
+                    checkpoint, resume, channels_last, autocast)  # fmt: skip
     dist = distributed.context(device if device is not None else _net_device(net, None))
-    run = _Run.prepare(net, loss, updater, scheduler, device, channels_last, autocast)
     callbacks = _callbacks(callback)
+    run = _Run.prepare(net, loss, updater, scheduler, device, channels_last, autocast)
     checkpointer = _Checkpointer(checkpoint, run) if checkpoint is not None else None
-    history = checkpointer.before_train(resume) if checkpointer is not None else History()
+    history = checkpointer.before_train(resume, num_epochs) if checkpointer else History()
     train_run = run  # under torchrun: the model in DDP, each rank a part of every batch
     if dist.enabled:
         train_run, train_iter, test_iter = _distribute(dist, run, train_iter, test_iter, history)
         callbacks, checkpointer = (callbacks, checkpointer) if dist.is_main else ([], None)
     _notify(callbacks, "on_train_begin", num_epochs, _num_batches(train_iter), history)
+    epoch = len(history)
     try:
         for epoch in range(len(history) + 1, num_epochs + 1):
             stats = _train_epoch(train_run, train_iter, epoch, callbacks)
@@ -420,8 +600,12 @@ def fit(
             f"training interrupted; the history keeps the {len(history)} finished epoch(s)",
             stacklevel=2,
         )
+    except Exception as err:
+        if isinstance(err, TrainingError) or not history.epochs:
+            raise
+        raise _stopped(err, epoch, history, checkpointer) from err
     finally:
-        _notify(callbacks, "on_train_end", history)
+        _end(callbacks, history, checkpointer)
     return history
 
 
@@ -432,18 +616,18 @@ def _check_fit_args(
     num_epochs: object,
     updater: object,
     test_iter: object,
+    test_loss: object,
     scheduler: object,
     checkpoint: object,
     resume: object,
+    channels_last: object,
     autocast: object,
 ) -> None:
-    """Every check :func:`fit` can make before it trains (the device is checked by
-    :meth:`_Run.prepare`)."""
+    """Every check :func:`fit` can make before it trains (callbacks are checked by
+    :func:`_callbacks`, the device by :meth:`_Run.prepare`)."""
     validate.non_negative_int("num_epochs", num_epochs)
-    if not callable(net):
-        raise TypeError(f"net must be callable (an nn.Module or a function), got {type(net).__name__}")
-    if not callable(loss):
-        raise TypeError(f"loss must be callable, got {type(loss).__name__}")
+    _check_net(net)
+    _check_loss(loss)
     if not (isinstance(updater, torch.optim.Optimizer) or callable(updater)):
         raise TypeError(
             "updater must be a torch.optim.Optimizer or a function updater(batch_size), got "
@@ -459,16 +643,44 @@ def _check_fit_args(
                 f"per epoch for {num_epochs} epochs; pass a re-iterable loader such as "
                 "d2l.load_array((features, labels), batch_size)"
             )
+    validate.boolean("test_loss", test_loss, optional=True)
+    validate.boolean("resume", resume)
+    validate.boolean("channels_last", channels_last)
     if isinstance(updater, torch.optim.Optimizer):
         _check_lr(updater, allow_zero=scheduler is not None)
+        _check_optimizer_owns(updater, net)
+    _check_scheduler(scheduler, checkpointed=checkpoint is not None)
+    sched_opt = getattr(scheduler, "optimizer", None)
+    if isinstance(sched_opt, torch.optim.Optimizer) and isinstance(updater, torch.optim.Optimizer):
+        if sched_opt is not updater:
+            raise ValueError(
+                "scheduler steps another optimizer than updater, so it would not change the "
+                "learning rate fit trains with; create it from updater, e.g. "
+                "torch.optim.lr_scheduler.StepLR(updater, ...)"
+            )
     if autocast is not None and not (isinstance(autocast, torch.dtype) and autocast.is_floating_point):
         raise TypeError(
             f"autocast must be a floating dtype such as torch.bfloat16 (or None), got {autocast!r}"
         )
+    if checkpoint is not None:
+        _checkpoint_path("checkpoint", checkpoint)
     if (checkpoint is not None or resume) and not isinstance(net, nn.Module):
         raise TypeError("checkpoint/resume need net to be an nn.Module (it saves its state_dict)")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path to resume from")
+
+
+def _check_optimizer_owns(optimizer: torch.optim.Optimizer, net: object) -> None:
+    """An optimizer made for another model would train nothing: refuse it."""
+    if not isinstance(net, nn.Module):
+        return
+    own = {id(p) for p in net.parameters()}
+    if own and not any(id(p) in own for g in optimizer.param_groups for p in g["params"]):
+        raise ValueError(
+            "updater updates none of net's parameters (it was made for another model), so "
+            "training would change nothing; create it from this model, e.g. "
+            "torch.optim.SGD(net.parameters(), lr=...)"
+        )
 
 
 @dataclass
@@ -500,7 +712,7 @@ class _Run:
         autocast: torch.dtype | None,
     ) -> _Run:
         """Pick the device, tune malloc, and move the model there in the chosen layout."""
-        dev = config.device(device) if device is not None else _net_device(net, None)
+        dev = _net_device(net, device)
         config.tune_malloc()  # freed step memory is reused instead of page-faulted in anew
         if isinstance(net, nn.Module):
             net.to(dev)
@@ -510,9 +722,26 @@ class _Run:
 
 
 def _callbacks(callback: Callback | Sequence[Callback] | None) -> list[Any]:
+    """The callbacks as a list, each checked to be an object with at least one of
+    :class:`Callback`'s methods (a string, a class or a stray value would be ignored)."""
     if callback is None:
         return []
-    return list(callback) if isinstance(callback, Sequence) else [callback]
+    many = isinstance(callback, (list, tuple))
+    callbacks = list(callback) if many else [callback]
+    for i, cb in enumerate(callbacks):
+        name = f"callback[{i}]" if many else "callback"
+        if isinstance(cb, type):
+            raise TypeError(
+                f"{name} is the class {cb.__name__}, not an object of it; pass an instance, "
+                f"e.g. callback={cb.__name__}()"
+            )
+        methods = [m for m in _CALLBACK_METHODS if hasattr(cb, m)]
+        if not methods or any(not callable(getattr(cb, m)) for m in methods):
+            raise TypeError(
+                f"{name} must be an object with some of the methods {', '.join(_CALLBACK_METHODS)}"
+                f" (such as d2l.Progress()), or a list of them, got {cb!r} ({type(cb).__name__})"
+            )
+    return callbacks
 
 
 def _notify(callbacks: list[Any], method: str, *args: object) -> None:
@@ -526,26 +755,59 @@ def _num_batches(data: Iterable[Batch]) -> int:
 
 
 class _Checkpointer:
-    """``fit``'s checkpoint file: loaded before training when resuming, written after each
-    epoch (atomically, by :func:`save_checkpoint`)."""
+    """``fit``'s checkpoint file: checked and trial-written before training, loaded when
+    resuming, written after each epoch (atomically, by :func:`save_checkpoint`)."""
 
     def __init__(self, path: str | os.PathLike[str], run: _Run) -> None:
-        self.path = Path(path)
+        self.path = _checkpoint_path("checkpoint", path)
         self.run = run
 
-    def before_train(self, resume: bool) -> History:
-        """The history to continue: the checkpoint's when resuming from an existing file,
-        else an empty one."""
+    def before_train(self, resume: bool, num_epochs: int) -> History:
+        """Check that the file can be written, then return the history to continue: the
+        checkpoint's when resuming from an existing file, else an empty one."""
+        self._trial_write()
         if not (resume and self.path.exists()):
             return History()
         run = self.run
-        history = load_checkpoint(self.path, run.net, run.optimizer, run.scheduler)  # type: ignore[arg-type]
+        history = _load_checkpoint(self.path, run.net, run.optimizer, run.scheduler,  # type: ignore[arg-type]
+                                   restore_rng=True, stacklevel=4)  # fmt: skip
         history.interrupted = False
+        if len(history) > num_epochs:
+            warnings.warn(
+                f"resume: {self.path} already holds {len(history)} epochs, more than "
+                f"num_epochs={num_epochs}; nothing is trained and its {len(history)} epochs are "
+                f"returned. Pass num_epochs > {len(history)} to train on.",
+                stacklevel=3,
+            )
+        if run.optimizer is None and history.epochs:
+            warnings.warn(
+                f"resume: updater is a function, so {self.path} holds no optimizer state; any "
+                "state the updater keeps (momentum, say) starts afresh. Pass a "
+                "torch.optim.Optimizer to have its state saved and resumed.",
+                stacklevel=3,
+            )
         return history
 
     def after_epoch(self, history: History) -> None:
         run = self.run
         save_checkpoint(self.path, run.net, run.optimizer, history, run.scheduler)  # type: ignore[arg-type]
+
+    def _trial_write(self) -> None:
+        """Create the folder and write and delete a small file next to the checkpoint, so a
+        path that cannot be written fails before an epoch is spent."""
+        path = self.path
+        _check_not_folder("checkpoint", path)
+        _make_parent(path, "checkpoint")
+        trial = path.with_name(f".{path.name}.{os.getpid()}.trial")
+        try:
+            trial.write_bytes(b"d2lcore")
+        except OSError as err:
+            raise ValueError(
+                f"checkpoint: cannot write in the folder of {path} ({type(err).__name__}: "
+                f"{err.strerror}); pass a path in a folder you can write to"
+            ) from err
+        finally:
+            trial.unlink(missing_ok=True)
 
 
 def _check_finite(stats: EpochStats, history: History) -> None:
@@ -560,6 +822,31 @@ def _check_finite(stats: EpochStats, history: History) -> None:
         )
 
 
+def _stopped(
+    err: Exception, epoch: int, history: History, checkpointer: _Checkpointer | None
+) -> TrainingError:
+    """The :class:`TrainingError` for ``err``, which stopped epoch ``epoch``."""
+    kept = f"{len(history)} finished epoch(s) are in this error's .history"
+    if checkpointer is not None:
+        kept += f" and in {checkpointer.path}; fix the cause and pass resume=True to go on"
+    first = str(err).splitlines()[0] if str(err) else ""
+    return TrainingError(
+        f"training stopped in epoch {epoch} by {type(err).__name__}: {first} (the {kept})",
+        epoch,
+        history,
+    )
+
+
+def _end(callbacks: list[Any], history: History, checkpointer: _Checkpointer | None) -> None:
+    """``on_train_end`` for every callback; an error there still carries the history."""
+    try:
+        _notify(callbacks, "on_train_end", history)
+    except Exception as err:
+        if isinstance(err, TrainingError) or not history.epochs:
+            raise
+        raise _stopped(err, len(history), history, checkpointer) from err
+
+
 def _evaluate_epoch(
     run: _Run, test_iter: Iterable[Batch], test_loss: bool | None, stats: EpochStats
 ) -> None:
@@ -569,7 +856,7 @@ def _evaluate_epoch(
     t0 = time.perf_counter()
     stats.test_loss, stats.test_acc = _evaluate(
         run.net, test_iter, run.loss if want_loss else None, run.device, run.channels_last,
-        run.autocast,
+        run.autocast, name="test_iter",
     )  # fmt: skip
     stats.seconds += time.perf_counter() - t0
 
@@ -578,7 +865,7 @@ def _train_epoch(
     run: _Run, train_iter: Iterable[Batch], epoch: int, callbacks: list[Any]
 ) -> EpochStats:
     """One pass over ``train_iter``. Losses and correct counts stay on the device until the
-    end of the epoch (no host synchronisation per batch)."""
+    end of the epoch (no host synchronisation per batch); only the first batch is checked."""
     net, updater, dev = run.net, run.updater, run.device
     optimizer = run.optimizer
     _mode(net, True)
@@ -586,7 +873,8 @@ def _train_epoch(
     correct = torch.zeros((), dtype=torch.int64, device=dev)
     n, classification = 0, False
     t0 = time.perf_counter()
-    for i, (X, y) in enumerate(train_iter):
+    for i, batch in enumerate(train_iter):
+        X, y = _check_batch("train_iter", batch) if i == 0 else batch
         X, y = _to(X, y, dev, run.channels_last)
         with _autocast(dev, run.autocast):
             y_hat = net(X)

@@ -120,6 +120,10 @@ CONFIG = [
         r"root must be a folder path \(str or pathlib\.Path\), got 3 \(int\)"),
     bad("config-data_root-empty", lambda: d2l.data_root(""), ValueError,
         r"root must be a folder path, got an empty string"),
+    bad("config-device-cpu-index", lambda: d2l.device("cpu:1"), ValueError,
+        r"device: 'cpu:1' does not exist \(there is one cpu device\); use one of \['cpu'"),
+    bad("config-seed-too-large", lambda: d2l.seed(2**64), ValueError,
+        r"seed must be an integer in \[0, 2\*\*64 - 1\] \(PyTorch's seed range\)"),
 ]
 
 # --- ops.linear (§3.1–3.2) -------------------------------------------------------------------
@@ -276,6 +280,82 @@ TRAIN = [
         d2l.History()), TypeError, r"net must be an nn\.Module \(its state_dict is saved\), got function"),
     bad("save_checkpoint-history-list", lambda: d2l.save_checkpoint("c.pt", _linear(), None, []),
         TypeError, r"history must be a d2lcore History, got list"),
+    # checkpoint paths, checked (and trial-written) before the first epoch
+    bad("fit-checkpoint-int", _fit(checkpoint=123), TypeError,
+        r"checkpoint must be a file path \(str or pathlib\.Path\), got 123 \(int\)"),
+    bad("fit-checkpoint-folder", _fit(checkpoint="."), ValueError,
+        r"checkpoint: \. is a folder, not a checkpoint file; pass a file path in it, e\.g\. model\.pt"),
+    bad("fit-checkpoint-under-a-file", lambda: (open("notes", "w").close(),
+        _fit(checkpoint="notes/c.pt")()), ValueError,
+        r"checkpoint: cannot create the folder of notes/c\.pt: a part of it is a file"),
+    bad("save_checkpoint-path-folder", lambda: d2l.save_checkpoint(".", _linear(), None,
+        d2l.History()), ValueError, r"path: \. is a folder, not a checkpoint file; pass a file path"),
+    bad("save_checkpoint-path-int", lambda: d2l.save_checkpoint(7, _linear(), None, d2l.History()),
+        TypeError, r"path must be a file path \(str or pathlib\.Path\), got 7 \(int\)"),
+    bad("save_checkpoint-optimizer-function", lambda: d2l.save_checkpoint("c.pt", _linear(),
+        lambda n: None, d2l.History()), TypeError,
+        r"optimizer must be a torch\.optim\.Optimizer \(or None\), got function"),
+    bad("load_checkpoint-net-none", lambda: d2l.load_checkpoint("c.pt", None), TypeError,
+        r"net must be an nn\.Module \(the checkpoint's state_dict is loaded into it\), got NoneType"),
+    bad("load_checkpoint-folder", lambda: d2l.load_checkpoint(".", _linear()), ValueError,
+        r"path: \. is a folder, not a checkpoint file"),
+    bad("load_checkpoint-restore_rng-str", lambda: d2l.load_checkpoint("c.pt", _linear(),
+        restore_rng="no"), TypeError, r"restore_rng must be True or False, got 'no' \(str\)"),
+    # flags: a string is truthy, so "no" would mean yes
+    bad("fit-test_loss-str", _fit(test_loss="yes"), TypeError,
+        r"test_loss must be True, False or None, got 'yes' \(str\)"),
+    bad("fit-resume-str", _fit(resume="no"), TypeError, r"resume must be True or False, got 'no'"),
+    bad("fit-channels_last-str", _fit(channels_last="yes"), TypeError,
+        r"channels_last must be True or False, got 'yes' \(str\)"),
+    # callbacks, schedulers and optimizers that would be ignored or would train nothing
+    bad("fit-callback-str", _fit(callback="abc"), TypeError,
+        r"callback must be an object with some of the methods on_train_begin, on_batch_end, "
+        r"on_epoch_end, on_train_end \(such as d2l\.Progress\(\)\), or a list of them, got 'abc'"),
+    bad("fit-callback-class", _fit(callback=d2l.Progress), TypeError,
+        r"callback is the class Progress, not an object of it; pass an instance, e\.g\. "
+        r"callback=Progress\(\)"),
+    bad("fit-callback-list-item", _fit(callback=[d2l.Progress(live=False), 5]), TypeError,
+        r"callback\[1\] must be an object with some of the methods .*got 5 \(int\)"),
+    bad("fit-scheduler-no-step", _fit(scheduler=0.5), TypeError,
+        r"scheduler must be a learning-rate scheduler object with step\(\) .*got float"),
+    bad("fit-scheduler-class", _fit(scheduler=torch.optim.lr_scheduler.StepLR), TypeError,
+        r"scheduler must be a learning-rate scheduler object .*got the class StepLR"),
+    bad("fit-scheduler-other-optimizer", _fit(scheduler=torch.optim.lr_scheduler.StepLR(
+        _opt(0.1), 1)), ValueError, r"scheduler steps another optimizer than updater"),
+    bad("fit-updater-other-model", _fit(updater=torch.optim.SGD(_linear().parameters(), lr=0.1)),
+        ValueError, r"updater updates none of net's parameters \(it was made for another model\)"),
+    # batches that are not (X, y) pairs of tensors, found on the first batch
+    bad("fit-batch-one-tensor", _fit(train_iter=[torch.ones(2, 1)]), TypeError,
+        r"train_iter must yield \(X, y\) pairs of tensors, but its first batch is a single tensor "
+        r"of shape \(2, 1\); pass a loader such as d2l\.load_array"),
+    bad("fit-batch-triple", _fit(train_iter=[(F32, Y6.long(), Y6)]), TypeError,
+        r"train_iter must yield \(X, y\) pairs of tensors, but its first batch is a tuple of 3 items"),
+    bad("fit-batch-list-labels", _fit(train_iter=[(F32, [0] * 6)]), TypeError,
+        r"its first batch is a pair \(Tensor, list\)"),
+    bad("fit-batch-sizes", _fit(train_iter=[(F32, Y6[:4].long())]), ValueError,
+        r"train_iter: a batch's X and y must hold the same number of examples \(their first "
+        r"dimension\), got shapes \(6, 2\) and \(4,\)"),
+    bad("fit-batch-dataset", _fit(train_iter=torch.utils.data.TensorDataset(F32, Y6.long())),
+        TypeError, r"train_iter must be an iterable of \(X, y\) batches, got TensorDataset"),
+    bad("fit-batch-examples", _fit(train_iter=list(zip(F32, Y6.long()))), ValueError,
+        r"got shapes \(2,\) and \(\); single examples \(a Dataset\) must be batched first"),
+    bad("fit-train_iter-tensor", _fit(train_iter=F32), TypeError,
+        r"train_iter must be an iterable of \(X, y\) batches, got Tensor; pass a loader such as "
+        r"d2l\.load_array"),
+    bad("fit-test_iter-batch-tensor", _fit(test_iter=[F32]), TypeError,
+        r"test_iter must yield \(X, y\) pairs of tensors, but its first batch is a single tensor"),
+    bad("evaluate_accuracy-batch-tensor", lambda: d2l.evaluate_accuracy(_linear(), [F32]),
+        TypeError, r"data_iter must yield \(X, y\) pairs of tensors"),
+    bad("evaluate_accuracy-net-str", lambda: d2l.evaluate_accuracy("net", [(F32, Y6)]), TypeError,
+        r"net must be callable \(an nn\.Module or a function\), got str"),
+    bad("evaluate_loss-loss-none", lambda: d2l.evaluate_loss(_linear(), d2l.load_array((F32, Y6), 3),
+        None), TypeError, r"loss must be callable, got NoneType; pass a function loss\(y_hat, y\)"),
+    # D2LCORE_DEVICE is checked where the default is the model's device
+    bad("fit-env-device", _env("D2LCORE_DEVICE", "garbage", _fit()), ValueError,
+        r"D2LCORE_DEVICE: 'garbage' is not a device name"),
+    bad("evaluate_accuracy-env-device", _env("D2LCORE_DEVICE", "garbage", lambda: d2l.evaluate_accuracy(
+        _linear(), d2l.load_array((F32, Y6.long()), 3))), ValueError,
+        r"D2LCORE_DEVICE: 'garbage' is not a device name"),
 ]
 
 # --- progress, plot, results -----------------------------------------------------------------

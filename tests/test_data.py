@@ -1,5 +1,5 @@
 """d2lcore.data: synthetic data, the minibatch loaders and Fashion-MNIST (read, checked,
-offline errors). Corruption, checksums and downloads are in test_reliability.py."""
+offline errors). Corruption, checksums and downloads are in test_data_fashion_mnist.py."""
 
 from __future__ import annotations
 

@@ -297,6 +297,7 @@ def test_ranks_share_the_epoch_order(pair: Path) -> None:
     assert len(labels[0]) == 4  # 20 = 3 × 6 + 2: the last batch splits 1 + 1
 
 
+@pytest.mark.filterwarnings("ignore:resume. updater is a function")  # plain SGD keeps no state
 @pytest.mark.parametrize("kind", ["optim", "scratch"])
 def test_pair_checkpoint_resumes_in_one_process(pair: Path, kind: str, tmp_path: Path) -> None:
     """Rank 0's checkpoint (weights, optimizer, RNG) continues as one process would."""

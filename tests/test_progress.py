@@ -123,3 +123,27 @@ def test_notebook_detection(monkeypatch: pytest.MonkeyPatch) -> None:
     assert progress_module.in_notebook() and d2l.Progress().live
     monkeypatch.setattr(IPython, "get_ipython", lambda: TerminalInteractiveShell())
     assert not progress_module.in_notebook() and not d2l.Progress().live
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"live": "no"}, TypeError, r"live must be True, False or None, got 'no' \(str\)"),
+        ({"ylim": (1, 0)}, ValueError, r"ylim must be a pair \(low, high\) of finite numbers "
+         r"with low < high \(or None\), got \(1, 0\)"),
+        ({"ylim": 0.5}, ValueError, r"ylim must be a pair .*got 0\.5"),
+        ({"figsize": (3.5, 0)}, ValueError, r"figsize must be a pair of numbers > 0 \(width, "
+         r"height\) in inches, got \(3\.5, 0\)"),
+        ({"figsize": "big"}, ValueError, r"figsize must be a pair of numbers > 0 .*got 'big'"),
+        ({"stream": "out.txt"}, TypeError, r"stream must be a text stream with write\(\) .*got str"),
+        ({"title": 3}, TypeError, r"title must be a string \(or None\), got 3 \(int\)"),
+    ],
+)
+def test_progress_checks_its_arguments(kwargs: dict, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        d2l.Progress(**kwargs)
+
+
+def test_progress_takes_good_arguments() -> None:
+    p = d2l.Progress(live=False, ylim=[0, 1], figsize=(4, 3), stream=io.StringIO(), title="LeNet")
+    assert p.live is False and p.ylim == [0, 1] and p.title == "LeNet"

@@ -1,8 +1,12 @@
 """d2lcore.train: fit reduces the loss on data with a known answer, the history it returns,
 evaluation on hand-made cases, the from-scratch updater against the optimizer. Divergence,
-repeatability, checkpoints and Ctrl-C are in test_reliability.py."""
+repeatability, checkpoints and Ctrl-C are in test_train_checkpoint.py."""
 
 from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import torch
@@ -191,12 +195,39 @@ def test_callbacks_are_called_in_order() -> None:
     ]  # fmt: skip
 
 
+class _Moves(nn.Linear):
+    """A linear layer that records where it is moved to (a CPU-only machine cannot see a
+    move from the CPU to the CPU otherwise)."""
+
+    def __init__(self) -> None:
+        super().__init__(2, 3)
+        self.moves: list[tuple] = []
+
+    def to(self, *args: Any, **kwargs: Any) -> nn.Module:  # type: ignore[override]
+        self.moves.append((args, kwargs))
+        return super().to(*args, **kwargs)
+
+
 def test_fit_moves_the_model_to_the_device() -> None:
     X, y = _blobs(20)
-    net = nn.Linear(2, 3)
+    net = _Moves()
     d2l.fit(net, d2l.load_array((X, y), 10), nn.CrossEntropyLoss(), 1,
             torch.optim.SGD(net.parameters(), lr=0.1), device="cpu")
-    assert net.weight.device == torch.device("cpu")
+    assert net.moves == [((torch.device("cpu"),), {})]
+    net.moves.clear()
+    d2l.fit(net, d2l.load_array((X, y), 10), nn.CrossEntropyLoss(), 1,
+            torch.optim.SGD(net.parameters(), lr=0.1), channels_last=True)
+    assert net.moves == [((torch.device("cpu"),), {}), ((), {"memory_format": torch.channels_last})]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_fit_moves_the_model_to_cuda() -> None:
+    X, y = _blobs(20)
+    net = nn.Linear(2, 3)
+    history = d2l.fit(net, d2l.load_array((X, y), 10), nn.CrossEntropyLoss(), 1,
+                      torch.optim.SGD(net.parameters(), lr=0.1), device="cuda",
+                      test_iter=d2l.load_array((X, y), 10, False))
+    assert net.weight.device.type == "cuda" and history.final.test_acc is not None
 
 
 def test_fit_test_loss_for_a_classifier_on_request() -> None:
@@ -231,15 +262,29 @@ def _stripes(n: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
     ("channels_last", "autocast"), [(False, None), (True, None), (False, torch.bfloat16)]
 )
 def test_fit_speed_options_train_the_same_model(channels_last: bool, autocast: torch.dtype | None) -> None:
-    X, y = _stripes()
-    d2l.seed(1)
-    net = _tiny_cnn()
-    history = d2l.fit(net, d2l.load_array((X, y), 16), nn.CrossEntropyLoss(), 4,
-                      torch.optim.Adam(net.parameters(), lr=0.05),
-                      test_iter=d2l.load_array((X, y), 64, False),
-                      channels_last=channels_last, autocast=autocast)
+    """The same seed and data with and without the speed options give the same model: equal
+    up to float32 rounding in the channels-last layout, up to bfloat16's rounding (8 bits of
+    mantissa) under autocast."""
+
+    def train(channels_last: bool, autocast: torch.dtype | None) -> tuple[d2l.History, nn.Module]:
+        X, y = _stripes()
+        d2l.seed(1)
+        net = _tiny_cnn()
+        history = d2l.fit(net, d2l.load_array((X, y), 16), nn.CrossEntropyLoss(), 4,
+                          torch.optim.Adam(net.parameters(), lr=0.05),
+                          test_iter=d2l.load_array((X, y), 64, False),
+                          channels_last=channels_last, autocast=autocast)
+        return history, net
+
+    reference, ref_net = train(False, None)
+    history, net = train(channels_last, autocast)
+    rel, atol = (1e-2, 2e-2) if autocast is not None else (1e-5, 1e-5)
+    assert history.column("train_loss") == pytest.approx(reference.column("train_loss"), rel=rel)
+    assert history.column("test_acc") == reference.column("test_acc")
+    for p, q in zip(net.parameters(), ref_net.parameters()):
+        assert torch.allclose(p, q, rtol=0, atol=atol)
     losses = history.column("train_loss")
-    assert losses[-1] < losses[0]
+    assert losses[-1] < losses[0] / 2  # and the model did learn
     assert all(p.dtype == torch.float32 for p in net.parameters())  # autocast keeps fp32 weights
     conv = net[0].weight
     assert conv.is_contiguous(memory_format=torch.channels_last) == channels_last
@@ -252,3 +297,153 @@ def test_summary_never_rounds_a_small_loss_to_zero() -> None:
     assert text.startswith("loss 4.9e-05, test loss 5.2e-05,")
     big = d2l.History([d2l.EpochStats(1, 0.4471, 0.8, None, 0.83, 1000.0, 0.5)]).summary()
     assert big.startswith("loss 0.447, train acc 0.800, test acc 0.830")
+
+
+# --- errors during a run carry the history; batches and callbacks are checked ----------------
+
+
+class _FailAt:
+    """A callback whose ``method`` raises ``error`` in epoch ``epoch``."""
+
+    def __init__(self, method: str, epoch: int, error: Exception) -> None:
+        self.method, self.epoch, self.error = method, epoch, error
+
+    def on_batch_end(self, epoch: int, batch: int) -> None:
+        if self.method == "on_batch_end" and epoch == self.epoch:
+            raise self.error
+
+    def on_epoch_end(self, stats: d2l.EpochStats) -> None:
+        if self.method == "on_epoch_end" and stats.epoch == self.epoch:
+            raise self.error
+
+    def on_train_end(self, history: d2l.History) -> None:
+        if self.method == "on_train_end":
+            raise self.error
+
+
+def _fit_blobs(num_epochs: int = 3, **kwargs: Any) -> d2l.History:
+    X, y = _blobs(60)
+    net = nn.Linear(2, 3)
+    return d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), num_epochs,
+                   torch.optim.SGD(net.parameters(), lr=0.1), **kwargs)
+
+
+@pytest.mark.parametrize(("method", "epoch", "finished"),
+                         [("on_batch_end", 3, 2), ("on_epoch_end", 2, 2), ("on_train_end", 0, 3)])
+def test_an_error_after_an_epoch_carries_the_history(method: str, epoch: int, finished: int) -> None:
+    error = RuntimeError("the plot window was closed")
+    with pytest.raises(d2l.TrainingError) as info:
+        _fit_blobs(3, callback=_FailAt(method, epoch, error))
+    err = info.value
+    assert err.__cause__ is error
+    assert len(err.history) == finished and [e.epoch for e in err.history.epochs] == list(
+        range(1, finished + 1))
+    assert err.epoch == max(epoch, finished)
+    assert str(err) == (
+        f"training stopped in epoch {err.epoch} by RuntimeError: the plot window was closed "
+        f"(the {finished} finished epoch(s) are in this error's .history)"
+    )
+
+
+def test_an_error_before_any_epoch_finished_is_raised_as_it_is() -> None:
+    error = ValueError("bad labels")
+    with pytest.raises(ValueError) as info:
+        _fit_blobs(3, callback=_FailAt("on_batch_end", 1, error))
+    assert info.value is error and not isinstance(info.value, d2l.TrainingError)
+
+
+def test_diverged_error_is_a_training_error() -> None:
+    assert issubclass(d2l.DivergedError, d2l.TrainingError)
+    assert issubclass(d2l.DivergedError, FloatingPointError)  # what it was before
+    assert issubclass(d2l.TrainingError, RuntimeError)
+
+
+class _EmptyFrom:
+    """A re-iterable loader without ``len`` that yields nothing from pass ``empty_from`` on."""
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, empty_from: int) -> None:
+        self.X, self.y, self.empty_from, self.passes = X, y, empty_from, 0
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        self.passes += 1
+        if self.passes < self.empty_from:
+            yield self.X, self.y
+
+
+def test_an_empty_test_iter_is_named() -> None:
+    X, y = _blobs(30)
+    with pytest.raises(ValueError, match=r"^test_iter is empty: it yielded no examples$"):
+        _fit_blobs(2, test_iter=_EmptyFrom(X, y, empty_from=1))
+    with pytest.raises(d2l.TrainingError, match=r"stopped in epoch 2 by ValueError: test_iter is "
+                       r"empty: it yielded no examples \(the 1 finished"):
+        _fit_blobs(2, test_iter=_EmptyFrom(X, y, empty_from=2))
+    with pytest.raises(ValueError, match=r"^train_iter yielded no examples$"):
+        net = nn.Linear(2, 3)
+        d2l.fit(net, _EmptyFrom(X, y, empty_from=1), nn.CrossEntropyLoss(), 1,
+                torch.optim.SGD(net.parameters(), lr=0.1))
+
+
+class _BadFrom:
+    """A loader whose first batch of pass ``bad_from`` on is a single tensor."""
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, bad_from: int) -> None:
+        self.X, self.y, self.bad_from, self.passes = X, y, bad_from, 0
+
+    def __len__(self) -> int:
+        return 1
+
+    def __iter__(self) -> Iterator[Any]:
+        self.passes += 1
+        yield self.X if self.passes >= self.bad_from else (self.X, self.y)
+
+
+def test_the_first_batch_of_every_pass_is_checked() -> None:
+    X, y = _blobs(30)
+    net = nn.Linear(2, 3)
+    with pytest.raises(d2l.TrainingError, match=r"epoch 2 by TypeError: train_iter must yield "
+                       r"\(X, y\) pairs of tensors, but its first batch is a single tensor of shape "
+                       r"\(30, 2\)"):
+        d2l.fit(net, _BadFrom(X, y, bad_from=2), nn.CrossEntropyLoss(), 2,
+                torch.optim.SGD(net.parameters(), lr=0.1))
+
+
+def test_a_dataset_of_pairs_is_accepted_as_a_list_of_lists() -> None:
+    """torch's DataLoader yields [X, y] lists, not tuples: both are (X, y) pairs."""
+    X, y = _blobs(30)
+    net = nn.Linear(2, 3)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=10)
+    assert isinstance(next(iter(loader)), list)
+    history = d2l.fit(net, loader, nn.CrossEntropyLoss(), 1,
+                      torch.optim.SGD(net.parameters(), lr=0.1), test_iter=loader)
+    assert history.final.test_acc is not None
+    assert d2l.evaluate_accuracy(net, loader) == history.final.test_acc
+
+
+def test_a_set_d2lcore_device_is_checked_by_fit_and_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = _blobs(30)
+    loader = d2l.load_array((X, y), 10)
+    monkeypatch.setenv("D2LCORE_DEVICE", "cpu")
+    assert len(_fit_blobs(1)) == 1  # a good value: the model stays where it is
+    monkeypatch.setenv("D2LCORE_DEVICE", "garbage")
+    for call in (lambda: _fit_blobs(1), lambda: d2l.evaluate_accuracy(nn.Linear(2, 3), loader),
+                 lambda: d2l.evaluate_loss(nn.Linear(2, 3), loader, nn.CrossEntropyLoss())):
+        with pytest.raises(ValueError, match=r"D2LCORE_DEVICE: 'garbage' is not a device name"):
+            call()
+
+
+def test_callback_methods_may_be_any_subset() -> None:
+    """One method is enough; an object with none of them is refused (see test_bad_input)."""
+    seen: list[int] = []
+
+    class OnlyEpochs:
+        def on_epoch_end(self, stats: d2l.EpochStats) -> None:
+            seen.append(stats.epoch)
+
+    _fit_blobs(2, callback=(OnlyEpochs(),))
+    assert seen == [1, 2]
+
+
+def test_warnings_stay_quiet_on_a_plain_run() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(_fit_blobs(2)) == 2
