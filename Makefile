@@ -67,7 +67,7 @@ serve:
 
 nbtest: venv
 	rm -rf $(NB_DIR) && mkdir -p $(NB_DIR)
-	cd chapters && find . -name 'ch*.md' | while read f; do \
+	cd chapters && find . -name 'ch*.md' -o -path './appendix/*.md' | while read f; do \
 	  mkdir -p "../$(NB_DIR)/$$(dirname $$f)"; \
 	  ../$(VENV)/bin/jupytext --quiet --to ipynb -o "../$(NB_DIR)/$${f%.md}.ipynb" "$$f" || exit 1; \
 	done
