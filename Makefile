@@ -66,7 +66,7 @@ serve: ## serve the built website at http://127.0.0.1:8000
 
 nbtest: venv ## run every notebook under nbval (quick mode)
 	rm -rf $(NB_DIR) && mkdir -p $(NB_DIR)
-	cd chapters && find . -name 'ch*.md' | while read f; do \
+	cd chapters && find . -name 'ch*.md' -o -path './appendix/*.md' | while read f; do \
 	  mkdir -p "../$(NB_DIR)/$$(dirname $$f)"; \
 	  ../$(VENV)/bin/jupytext --quiet --to ipynb -o "../$(NB_DIR)/$${f%.md}.ipynb" "$$f" || exit 1; \
 	done

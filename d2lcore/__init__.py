@@ -9,6 +9,7 @@ operations), :mod:`~d2lcore.data`, :mod:`~d2lcore.models`, :mod:`~d2lcore.train`
 
 from . import config, data, models, ops, progress, results, train, validate
 from . import plot as _plot_module
+from . import distributed  # several processes under torchrun; not star-imported
 from .config import *  # noqa: F403
 from .data import *  # noqa: F403
 from .models import *  # noqa: F403

@@ -311,3 +311,14 @@ def _apply_malloc_tuning() -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(
         mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
     )
+
+
+# The variables torchrun sets in every process it starts (read by d2lcore.distributed).
+TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+
+
+def launcher_env() -> dict[str, str]:
+    """The torchrun variables (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``,
+    ``MASTER_PORT``) that are set and not blank in this process; empty without torchrun.
+    :mod:`d2lcore.distributed` checks them."""
+    return {k: os.environ[k].strip() for k in TORCHRUN_VARIABLES if os.environ.get(k, "").strip()}

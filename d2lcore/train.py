@@ -17,14 +17,14 @@ import random
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, Union
 
 import torch
 from torch import nn
 
-from . import config, validate
+from . import config, distributed, validate
 from .ops.classify import num_correct
 
 __all__ = [
@@ -601,18 +601,27 @@ def fit(
     """
     _check_fit_args(net, train_iter, loss, num_epochs, updater, test_iter, test_loss, scheduler,
                     checkpoint, resume, channels_last, autocast)  # fmt: skip
+    dist = distributed.context(device if device is not None else _net_device(net, None))
     callbacks = _callbacks(callback)
     run = _Run.prepare(net, loss, updater, scheduler, device, channels_last, autocast)
     checkpointer = _Checkpointer(checkpoint, run) if checkpoint is not None else None
     history = checkpointer.before_train(resume, num_epochs) if checkpointer else History()
+    train_run = run  # under torchrun: the model in DDP, each rank a part of every batch
+    if dist.enabled:
+        train_run, train_iter, test_iter = _distribute(dist, run, train_iter, test_iter, history)
+        callbacks, checkpointer = (callbacks, checkpointer) if dist.is_main else ([], None)
     _notify(callbacks, "on_train_begin", num_epochs, _num_batches(train_iter), history)
     epoch = len(history)
     try:
         for epoch in range(len(history) + 1, num_epochs + 1):
-            stats = _train_epoch(run, train_iter, epoch, callbacks)
+            stats = _train_epoch(train_run, train_iter, epoch, callbacks)
+            if dist.enabled:
+                _sum_over_ranks(stats, train_iter, test=False)
             _check_finite(stats, history)
             if test_iter is not None:
                 _evaluate_epoch(run, test_iter, test_loss, stats)
+                if dist.enabled:
+                    _sum_over_ranks(stats, test_iter, test=True)
             history.epochs.append(stats)
             if checkpointer is not None:
                 checkpointer.after_epoch(history)
@@ -906,13 +915,16 @@ def _train_epoch(
             _check_loss_shape(l, y_hat, y)
         batch_size = len(y)
         total = l.sum() if l.ndim else l * batch_size
+        grad_total, update_size = total, batch_size
+        if isinstance(train_iter, distributed.ShardedLoader):  # the whole batch's mean gradient
+            grad_total, update_size = total * train_iter.world_size, train_iter.global_batch_size
         if optimizer is not None:
             optimizer.zero_grad(set_to_none=True)
-            (total / batch_size).backward()
+            (grad_total / update_size).backward()
             optimizer.step()
         else:
-            total.backward()
-            updater(batch_size)  # type: ignore[operator]
+            grad_total.backward()
+            updater(update_size)  # type: ignore[operator]
         if run.scheduler is not None:
             run.scheduler.step()
         loss_sum += total.detach().double()
@@ -933,3 +945,38 @@ def _train_epoch(
         examples_per_sec=n / seconds if seconds > 0 else float("inf"),
         seconds=seconds,
     )
+
+
+# --- Several processes under torchrun (d2lcore.distributed) ---------------------------------
+
+
+def _distribute(
+    dist: distributed.Context,
+    run: _Run,
+    train_iter: Iterable[Batch],
+    test_iter: Iterable[Batch] | None,
+    history: History,
+) -> tuple[_Run, distributed.ShardedLoader, distributed.ShardedLoader | None]:
+    """The run that trains (the model in DDP on this rank's device) and the loaders split
+    across ranks. Evaluation keeps ``run``: the plain model, on this rank's part of the test
+    set. Every rank has loaded the checkpoint already; they must agree on where they are."""
+    if not isinstance(run.net, nn.Module):
+        raise TypeError(
+            f"under torchrun net must be an nn.Module (DistributedDataParallel wraps it), got "
+            f"{type(run.net).__name__}"
+        )
+    run.device = dist.device(run.device)
+    model, train, test = distributed.prepare(dist, run.net, train_iter, test_iter, run.device, len(history))
+    return replace(run, net=model), train, test
+
+
+def _sum_over_ranks(stats: EpochStats, data: distributed.ShardedLoader, *, test: bool) -> None:
+    """Replace this rank's train (or test) numbers in ``stats`` by those over all ranks."""
+    n = data.num_examples
+    loss, acc = (stats.test_loss, stats.test_acc) if test else (stats.train_loss, stats.train_acc)
+    loss, acc, total = distributed.global_means(loss, acc, n)
+    if test:
+        stats.test_loss, stats.test_acc = loss, acc
+    else:
+        stats.train_loss, stats.train_acc = loss, acc  # type: ignore[assignment]
+        stats.examples_per_sec = total / stats.seconds if stats.seconds > 0 else float("inf")

@@ -473,7 +473,30 @@ OPS_CLASSIFY = [
         ValueError, r"images must be \(n, h, w\) or \(n, c, h, w\), got shape \(2, 4\)"),
 ]
 
+# --- distributed ----------------------------------------------------------------------------
+
+_ARRAYS = d2l.ArrayLoader(F32, Y6.long(), 3)
+
+DISTRIBUTED = [
+    bad("fit-torchrun-incomplete", _env("RANK", "0", _fit()), ValueError,
+        r"torchrun's variables are incomplete: RANK set but WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, "
+        r"MASTER_PORT missing; launch with `torchrun --nproc-per-node=N script\.py`"),
+    bad("launch_env-rank-too-large",
+        lambda: d2l.distributed.launch_env({"RANK": "4", "WORLD_SIZE": "4", "LOCAL_RANK": "0",
+                                            "MASTER_ADDR": "h", "MASTER_PORT": "1"}),
+        ValueError, r"RANK must be in \[0, WORLD_SIZE=4\), got 4"),
+    bad("context-backend-unknown", lambda: d2l.distributed._backend_for(torch.device("cpu"), "mpi"),
+        ValueError, r"backend must be 'gloo' \(CPUs\) or 'nccl' \(CUDA GPUs\), got 'mpi'"),
+    bad("ShardedLoader-world-larger-than-batch", lambda: d2l.distributed.ShardedLoader(_ARRAYS, 0, 4),
+        ValueError, r"world size \(4 processes\) is larger than the minibatch \(3 examples\)"),
+    bad("ShardedLoader-not-ArrayLoader", lambda: d2l.distributed.ShardedLoader([], 0, 2),  # type: ignore[arg-type]
+        TypeError, r"splits a d2l\.ArrayLoader .* got list; pass an ArrayLoader"),
+    bad("ShardedLoader-split", lambda: d2l.distributed.ShardedLoader(_ARRAYS, 0, 2, split="rows"),
+        ValueError, r"split must be 'batch' or 'data', got 'rows'"),
+]
+
 CASES = [*CONFIG, *OPS_LINEAR, *DATA, *TRAIN, *REPORTING, *CHAPTER_OPS, *OPS_CLASSIFY]
+CASES += DISTRIBUTED
 
 
 @pytest.mark.parametrize(("call", "error", "message"), CASES)
