@@ -8,7 +8,8 @@ Numbering
     练习 53 on 6.6. The book numbers them per section (图 6.2.1, 练习 6.6.3). The pages are
     ``chapters/chNN_…/chNN_MM_….md``, so after Sphinx has assigned ``env.toc_fignumbers``
     (``env-get-updated``) each page's numbers become (NN, MM, k), k counting in page order.
-    Captions, exercise titles and ``{numref}`` texts all read these numbers.
+    Captions, exercise titles and ``{numref}`` texts all read these numbers. The other pages
+    (the results page) count from 1.
 
 Section anchors
     docutils makes an HTML id from a heading's ASCII letters; a Chinese heading has none and
@@ -25,8 +26,9 @@ Sidebar toggles
     that the book layout hides; the visible ☰ and 目录 buttons in the article header get no
     handler (on a phone they only show a tooltip; on a desktop ☰ does not collapse the
     sidebar). ``site_static/d2l-reader.js`` forwards their clicks to the bound buttons. No
-    released pair fixes it: the themes' newest releases still bind to the first button
-    (pydata-sphinx-theme issue 2451).
+    pair can be pinned instead: sphinx-book-theme 1.3.0 pins pydata-sphinx-theme==0.17.1, and
+    1.4.0 needs Sphinx >= 8.2, which Jupyter Book 1 (sphinx~=7.0) does not allow; 1.4.0 still
+    binds to the first button too (pydata-sphinx-theme issue 2451).
 
 Theme labels
     Some theme strings are not translated (hard-coded English titles, the search placeholder)
@@ -149,11 +151,9 @@ def section_of(docname: str) -> tuple[int, int] | None:
 
 def renumber_per_section(fignumbers: dict[str, dict[str, dict[str, tuple[int, ...]]]]) -> None:
     """Number each section page's figures, tables, code blocks and exercises (c, s, 1), (c, s, 2)…
-    in the order Sphinx numbered them (the page order). Other pages keep their numbers."""
+    in the order Sphinx numbered them (the page order); on other pages (the results page) 1, 2…"""
     for docname, by_type in fignumbers.items():
-        section = section_of(docname)
-        if section is None:
-            continue
+        section = section_of(docname) or ()
         for numbers in by_type.values():
             for k, key in enumerate(sorted(numbers, key=lambda key: numbers[key]), start=1):
                 numbers[key] = (*section, k)
