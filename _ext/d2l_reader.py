@@ -136,6 +136,10 @@ THEME_LABELS: dict[str, str] = {
     "Link to this code": "链接到本代码",
     "Link to this equation": "链接到本公式",
     "Link to this definition": "链接到本定义",
+    "Launch Thebe": "在本页运行代码（Live Code）",
+    "Launch on Binder": "在 Binder 上打开",
+    "Launch on JupyterHub": "在 JupyterHub 上打开",
+    "Launch on Colab": "在 Colab 上打开",
     "Main": "主导航",
     "Page": "本页",
 }
@@ -179,7 +183,8 @@ def _name_sections(app: Sphinx, doctree: nodes.document) -> None:
     """Give sections whose only ids are docutils' automatic ``idN`` the heading's slug."""
     for section in doctree.findall(nodes.section):
         ids = section["ids"]
-        if not ids or not all(_AUTO_ID.match(i) for i in ids) or not section.children:
+        if (not ids or not all(_AUTO_ID.match(i) for i in ids) or not section.children
+                or not isinstance(section[0], nodes.title)):
             continue
         base = _slug(_plain_text(section[0])) or "section"
         slug, n = base, 2
