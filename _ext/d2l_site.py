@@ -21,6 +21,10 @@ the cached outputs back into ``_sources/<page>.ipynb`` after the build.
 sphinx-thebe 0.3.1 registers its inline configuration script twice in a Jupyter Book build, so
 every page declared ``const THEBE_JS_URL`` twice and raised a SyntaxError in the browser; the
 ``html-page-context`` handler below drops repeated identical script entries.
+
+What readers meet beyond that (the book's per-section numbering, section anchors, alt texts,
+the favicon, the sidebar toggles, Chinese theme labels, the search's synonyms) is in
+``d2l_reader.py`` beside this file; ``setup`` below registers it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
+
+import d2l_reader
 
 logger = logging.getLogger(__name__)
 
@@ -170,4 +176,5 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.connect("builder-inited", _on_builder_inited)
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
     app.connect("build-finished", _on_build_finished)
+    d2l_reader.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -51,6 +51,12 @@ SEARCHES = [
     ("卷积", r"chapters/ch06_[^/]+/ch06_", "chapter 6"),
     ("权重衰减", r"chapters/ch04_[^/]+/ch04_05_", "§4.5"),
     ("丢弃法", r"chapters/ch04_[^/]+/ch04_06_", "§4.6"),
+    # synonyms (_ext/d2l_reader.py): the pages say 汇聚 and 暂退法, readers also say 池化…
+    ("池化", r"chapters/ch06_[^/]+/ch06_05_", "§6.5"),
+    ("汇聚", r"chapters/ch06_[^/]+/ch06_05_", "§6.5"),
+    ("暂退法", r"chapters/ch04_[^/]+/ch04_06_", "§4.6"),
+    ("批量归一化", r"chapters/ch07_[^/]+/ch07_05_", "§7.5"),
+    ("批量规范化", r"chapters/ch07_[^/]+/ch07_05_", "§7.5"),
 ]
 
 if not (SITE / "index.html").is_file():
@@ -88,12 +94,17 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 800, "height": 1000}
+
+
 class Visit:
     """A page opened in a new tab, with every request and response it caused."""
 
-    def __init__(self, browser: Browser, url: str) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                           locale="zh-CN")
+    def __init__(self, browser: Browser, url: str, viewport: dict[str, int] = DESKTOP) -> None:
+        self.context = browser.new_context(viewport=viewport, locale="zh-CN",
+                                           has_touch=viewport["width"] < 1000)
         self.page: Page = self.context.new_page()
         self.requests: list[str] = []
         self.bad: list[str] = []
@@ -320,3 +331,212 @@ def test_status_page_reports_the_mode_and_every_notebook() -> None:
     missing = [d for d in DOCNAMES if is_notebook(d) and d not in timed]
     assert not missing, f"not in the execution table: {missing}"
     assert all(status == "✅" for status in timed.values()), timed
+
+
+# --- What readers meet (_ext/d2l_reader.py): the sidebar panels, the book's numbering, no TeX
+# source, alt texts, the favicon, Chinese labels, the feedback links and the search. Each page
+# at desktop (1366×900) and phone (390×844) width.
+
+sys.path.insert(0, str(ROOT / "_ext"))
+from d2l_reader import THEME_LABELS, section_of  # noqa: E402
+
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+
+READER_STATE = r"""async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  // TeX source left in the text a reader sees (code and its outputs are not checked).
+  const tex = /\$[^$\s][^$]*\$|\\\(|\\\)|\\\[|\\\]|\\(mathcal|mathbf|mathbb|mathsf|frac|lVert|rVert|lvert|rvert|sum|prod|left|right|begin|end|top|ell|lambda|eta|sigma|partial|nabla|sqrt|cdot|times|leftarrow|to|in|approx|exp|log|text|operatorname)(?![A-Za-z])/;
+  const skip = "script, style, noscript, pre, code, textarea, mjx-container, .highlight";
+  const texText = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (el && !el.closest(skip) && tex.test(n.textContent)) texText.push(n.textContent.trim().slice(0, 80));
+  }
+  const text = (sel) => Array.from(document.querySelectorAll(sel)).map(e => e.textContent.trim());
+  const labels = [];
+  document.querySelectorAll("[title], [aria-label], [placeholder], [data-bs-original-title]").forEach(e => {
+    if (e.closest("article")) return;  // the page's own content
+    for (const a of ["title", "aria-label", "placeholder", "data-bs-original-title"]) {
+      const v = e.getAttribute(a);
+      if (v) labels.push(v.trim());
+    }
+  });
+  document.querySelectorAll(".btn__text-container, .dropdown-item span, .search-button__default-text").forEach(
+    e => labels.push(e.textContent.trim()));
+  return {
+    texText,
+    images: Array.from(document.images).map(i => ({src: i.getAttribute("src"), alt: i.getAttribute("alt")})),
+    autoIds: Array.from(document.querySelectorAll("section[id]")).map(s => s.id).filter(id => /^id\d+$/.test(id)),
+    icons: Array.from(document.querySelectorAll("link[rel~=icon]")).map(l => l.href),
+    figures: text("figcaption .caption-number"),
+    tables: text("table > caption .caption-number"),
+    listings: text(".code-block-caption .caption-number"),
+    exercises: Array.from(document.querySelectorAll(".exercise > .admonition-title")).map(
+      e => e.textContent.trim()),
+    refs: Array.from(document.querySelectorAll("article a.reference.internal")).map(
+      a => ({text: a.textContent.trim(), href: a.href})),
+    labels,
+    edit: Array.from(document.querySelectorAll("a[href*='/edit/']")).map(a => a.href),
+    issues: Array.from(document.querySelectorAll("a[href*='/issues/new']")).map(a => a.href),
+  };
+}"""
+
+# the number of a figure, table, code block or exercise as the text shows it
+_NUMBER = re.compile(r"^(?:图|表|列表|代码|练习)\s*(\d+(?:\.\d+)*)")
+_SECTION_REF = re.compile(r"^(\d+)\.(\d+) 节$")
+_ENGLISH = re.compile(r"^[A-Za-z][A-Za-z .,'’…-]{3,}$")
+_TEX_IN_SNIPPET = re.compile(r"\\[()\[\]]|\\(mathbb|mathbf|mathcal|mathsf|frac|lVert|rVert|lvert|sum|"
+                             r"left|right|ell|lambda|top|sqrt|cdot|times|partial|nabla)(?![A-Za-z])")
+_ENGLISH_OK = {"GitHub", "Binder", "JupyterLab", "Live Code", "Jupyter", "MathJax", "Thebe"}
+
+
+def _numbers_per_section(kind: str, texts: list[str], section: tuple[int, int]) -> list[str]:
+    """Numbers in page order must be c.s.1, c.s.2, … for the page's section c.s."""
+    found = [m[1] if (m := _NUMBER.match(t)) else t for t in texts]
+    expected = [f"{section[0]}.{section[1]}.{k}" for k in range(1, len(texts) + 1)]
+    return [] if found == expected else [f"{kind} numbered {found}, expected {expected}"]
+
+
+def _docname_of(url: str, base_url: str) -> str:
+    path = urlparse(url).path
+    return path[len(urlparse(base_url).path):].removesuffix(".html")
+
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+@pytest.mark.parametrize("width", list(VIEWPORTS))
+def test_page_for_readers(width: str, docname: str, base_url: str, browser: Browser) -> None:
+    visit = Visit(browser, urljoin(base_url, f"{docname}.html"), VIEWPORTS[width])
+    page, problems = visit.page, []
+    try:
+        state = page.evaluate(READER_STATE)
+        problems += [f"TeX source in the text: {t!r}" for t in state["texText"][:5]]
+        for img in state["images"]:
+            alt, name = (img["alt"] or "").strip(), Path(urlparse(img["src"]).path).name
+            if not alt or name in alt or re.search(r"\.(svg|png|jpe?g|gif)$", alt):
+                problems.append(f"image {name}: alt text {alt!r} is not a description")
+        problems += [f"section anchor without a name: #{i}" for i in state["autoIds"]]
+        if not state["icons"]:
+            problems.append("no <link rel=icon>")
+        for href in [*state["icons"], urljoin(base_url, "favicon.ico")]:
+            if page.request.get(href).status != 200:
+                problems.append(f"favicon missing: {href}")
+        section = section_of(docname)
+        if section is not None:
+            problems += _numbers_per_section("figures", state["figures"], section)
+            problems += _numbers_per_section("tables", state["tables"], section)
+            problems += _numbers_per_section("code blocks", state["listings"], section)
+            problems += _numbers_per_section("exercises", state["exercises"], section)
+        for ref in state["refs"]:
+            target = _docname_of(ref["href"], base_url)
+            if m := _SECTION_REF.match(ref["text"]):
+                if section_of(target) != (int(m[1]), int(m[2])):
+                    problems.append(f"{ref['text']!r} links to {target}")
+            elif m := _NUMBER.match(ref["text"]):
+                target_section = section_of(target)
+                if target_section is None or not m[1].startswith("%d.%d." % target_section):
+                    problems.append(f"{ref['text']!r} links to {ref['href']}")
+                elif target == docname:  # the thing linked carries the same number
+                    anchor = urlparse(ref["href"]).fragment
+                    shown = page.evaluate(
+                        """id => { const e = document.getElementById(id);
+                           const n = e && (e.querySelector('.caption-number') ||
+                                           e.querySelector('.admonition-title'));
+                           return n ? n.textContent : null; }""", anchor)
+                    if shown is None or m[1] not in shown:
+                        problems.append(f"{ref['text']!r} links to #{anchor}, numbered {shown!r}")
+        english = sorted({v for v in state["labels"]
+                          if v in THEME_LABELS or "列印" in v
+                          or (_ENGLISH.match(v) and v not in _ENGLISH_OK)})
+        problems += [f"label not in Simplified Chinese: {v!r}" for v in english]
+        org, repo, branch = _repository()
+        source = source_of(docname).relative_to(ROOT).as_posix()
+        edit = f"https://github.com/{org}/{repo}/edit/{branch}/{source}"
+        if edit not in state["edit"]:
+            problems.append(f"no edit link {edit}: {state['edit']}")
+        if not any(h.startswith(f"https://github.com/{org}/{repo}/issues/new")
+                   for h in state["issues"]):
+            problems.append(f"no issue link to {org}/{repo}: {state['issues']}")
+        problems += visit.bad
+        problems += [f"request left the site: {u}" for u in visit.foreign_requests()]
+    finally:
+        visit.close()
+    assert not problems, f"{docname} ({width}):\n  " + "\n  ".join(problems)
+
+
+def _open_panel(page: Page, toggle: str, dialog: str) -> None:
+    page.locator(f"{toggle}:visible").first.click()
+    page.wait_for_function(f"() => document.querySelector('{dialog}')?.open === true",
+                           timeout=5_000)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["390px", "800px"])
+def test_panels_open_on_phones_and_tablets(viewport: dict[str, int], base_url: str,
+                                           browser: Browser) -> None:
+    """☰ opens the chapter list and 目录 the page's contents, and their links lead on."""
+    chapters = [d for d in DOCNAMES if section_of(d)]
+    here, there = chapters[1], chapters[2]
+    visit = Visit(browser, urljoin(base_url, f"{here}.html"), viewport)
+    page = visit.page
+    try:
+        _open_panel(page, ".primary-toggle", "#pst-primary-sidebar-modal")
+        link = page.locator(f"#pst-primary-sidebar-modal a[href$='{Path(there).name}.html']").first
+        assert link.is_visible(), f"{there} is not listed in the open chapter list"
+        link.click()
+        page.wait_for_url(urljoin(base_url, f"{there}.html"))
+
+        _open_panel(page, ".secondary-toggle", "#pst-secondary-sidebar-modal")
+        entries = page.locator("#pst-secondary-sidebar-modal a.nav-link[href^='#']")
+        assert entries.count() >= 2, "the page's contents panel is empty"
+        entry = entries.nth(1)
+        anchor = (entry.get_attribute("href") or "")[1:]
+        assert anchor and not re.fullmatch(r"id\d+", anchor), f"anchor without a name: #{anchor}"
+        entry.click()
+        page.wait_for_function("a => decodeURIComponent(location.hash) === '#' + a", arg=anchor)
+        assert page.locator(f"[id='{anchor}']").count() == 1
+        assert not visit.bad, visit.bad
+    finally:
+        visit.close()
+
+
+def test_menu_button_collapses_the_sidebar_on_desktop(base_url: str, browser: Browser) -> None:
+    visit = Visit(browser, urljoin(base_url, f"{DOCNAMES[1]}.html"), DESKTOP)
+    page = visit.page
+    shown = "() => getComputedStyle(document.querySelector('#pst-primary-sidebar')).visibility"
+    try:
+        assert page.evaluate(shown) == "visible"
+        page.locator(".primary-toggle:visible").first.click()
+        page.wait_for_function(f"() => ({shown})() === 'hidden'", timeout=5_000)
+        assert not page.evaluate("() => document.querySelector('#pst-primary-sidebar-modal').open")
+        page.locator(".primary-toggle:visible").first.click()
+        page.wait_for_function(f"() => ({shown})() === 'visible'", timeout=5_000)
+        assert not visit.bad, visit.bad
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("query", ["池化", "步幅", "感受野", "梯度"])
+@pytest.mark.parametrize("width", list(VIEWPORTS))
+def test_search_results_for_readers(width: str, query: str, base_url: str,
+                                    browser: Browser) -> None:
+    """The landing and status pages do not match every query, and snippets carry no TeX."""
+    visit = Visit(browser, urljoin(base_url, f"search.html?q={query}"), VIEWPORTS[width])
+    page = visit.page
+    try:
+        # the summary gets its number when the last result is shown
+        page.wait_for_function(
+            "() => /\\d/.test(document.querySelector('#search-results p.search-summary')"
+            "?.textContent || '')", timeout=30_000)
+        hrefs = page.eval_on_selector_all("#search-results ul.search li a",
+                                          "links => links.map(a => a.href)")
+        assert hrefs, f"nothing found for {query!r}"
+        found = {_docname_of(h.split("#")[0].split("?")[0], base_url) for h in hrefs}
+        assert not found & {DOCNAMES[0], "status"}, f"{query!r} matched {sorted(found)}"
+        snippets = page.eval_on_selector_all("#search-results p.context",
+                                             "ps => ps.map(p => p.textContent)")
+        assert snippets, f"no snippets for {query!r}"
+        tex = [t for t in snippets if _TEX_IN_SNIPPET.search(t)]
+        assert not tex, f"TeX in the snippets: {tex[:3]}"
+        assert not visit.bad and not visit.foreign_requests(), visit.bad + visit.foreign_requests()
+    finally:
+        visit.close()
