@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 PAGES = sorted((REPO / "chapters").glob("ch*/ch*.md"))
 
 # Words that, in the same clause, say a literal is not this page's run result.
-ATTRIBUTIONS = ("书中", "书上", "书的", "原书", "笔记", "论文", "阈值", "要求", "学习率", "系数")
+ATTRIBUTIONS = ("书中", "书上", "原书", "笔记", "论文", "阈值", "要求", "学习率", "系数")
 # Words that make a clause about accuracy, error or loss.
 METRIC_WORDS = re.compile(
     r"精度|准确率|正确率|错误率|误差|损失|accuracy|acc\b|error|loss", re.IGNORECASE)
