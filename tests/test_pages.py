@@ -14,8 +14,8 @@ A literal that is not a run result is allowed in one of two explicit ways:
 
 1. its clause (the text between two of ，。；！？,;!?| or line breaks) names its source or role
    with one of ``ATTRIBUTIONS`` (书中 0.823; 笔记里的 0.5; 阈值 0.84; 学习率 0.03);
-2. a MyST comment line directly above its paragraph lists it and says why:
-   ``% literal: 1.51, 0.49 — worked example: Xavier's two factors for 256 → 64``.
+2. an HTML comment line directly above its paragraph lists it and says why (invisible in the
+   book and in Jupyter): ``<!-- literal: 1.51, 0.49 — worked example: Xavier's two factors -->``.
    Every listed literal must occur in that paragraph (a stale marker fails too).
 """
 
@@ -40,7 +40,7 @@ _ACCURACY_LIKE = re.compile(r"(?<![\d.])0\.[1-9]\d+(?![\d.])")
 _OTHER_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d{2,}(?![\d.])")
 _PERCENT = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s?[%％]")
 _CLAUSE_BREAK = re.compile(r"[，。；！？;!?|\n]|,(?!\d)")
-_MARKER = re.compile(r"^%\s*literal:\s*(?P<numbers>.*?)\s+(?:—|--)\s+(?P<why>\S.*)$")
+_MARKER = re.compile(r"^<!--\s*literal:\s*(?P<numbers>[^—]*?)\s+—\s+(?P<why>\S.*?)\s*-->\s*$")
 _FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\s*(?P<info>\S*)")
 # Fenced blocks whose content is not prose.
 _CODE_INFOS = ("{code-cell}", "{code-block}", "{code}", "{math}", "{raw}", "{glue:math}")
@@ -69,8 +69,8 @@ def _strip_inline(line: str) -> str:
 
 def prose_lines(markdown: str) -> list[tuple[int, str]]:
     """The prose of a MyST page as ``(line number, text)``: front matter, code cells, fenced code,
-    display maths, directive options and comment lines removed (marker comments are returned
-    as they are, for :func:`find_literals`)."""
+    display maths, directive options, MyST comment lines and HTML comments removed (``<!--
+    literal: ... -->`` marker lines are returned as they are, for :func:`find_literals`)."""
     lines = markdown.split("\n")
     out: list[tuple[int, str]] = []
     i = 0
@@ -107,9 +107,10 @@ def prose_lines(markdown: str) -> list[tuple[int, str]]:
         if line.count("$$") % 2:  # a line that opens display maths
             in_math = True
             continue
-        if line.startswith("%"):
-            if _MARKER.match(line):
-                out.append((number, line))
+        if _MARKER.match(line):
+            out.append((number, line))
+            continue
+        if line.startswith("%"):  # a MyST comment
             continue
         out.append((number, _strip_inline(line)))
     return out
@@ -125,7 +126,7 @@ def _candidates(clause: str) -> list[str]:
 
 def find_literals(markdown: str) -> list[Finding]:
     """Accuracy- or loss-like literals in the prose of ``markdown`` that are neither attributed
-    nor listed by a ``% literal:`` marker; a marker whose literal is not in its paragraph is
+    nor listed by a ``<!-- literal: ... -->`` marker; a marker whose literal is not in its paragraph is
     reported as a finding too."""
     findings: list[Finding] = []
     marker: tuple[int, set[str], set[str]] | None = None  # (its line, listed, seen)
@@ -134,7 +135,7 @@ def find_literals(markdown: str) -> list[Finding]:
         nonlocal marker
         if marker is not None:
             for literal in sorted(marker[1] - marker[2]):
-                findings.append(Finding(marker[0], literal, "% literal: not in the paragraph below"))
+                findings.append(Finding(marker[0], literal, "<!-- literal: --> not in the paragraph below"))
         marker = None
 
     for number, line in prose_lines(markdown):
@@ -207,13 +208,15 @@ def literals(body: str) -> list[str]:
     ("只用 10% 的数据，学习率 0.03，阈值 0.84。", []),                      # a setting and a goal
     ("权重乘以 0.01。", []),                                                # not accuracy-like, no metric
     ("平均图像精度远高于 0.1。", []),                                       # one decimal: chance level
-    ("% literal: 1.51, 0.49 — worked example of Xavier's factors\n"
+    ("<!-- literal: 1.51, 0.49 — worked example of Xavier's factors -->\n"
      "分别约为 1.51 和 0.49。", []),                                        # marked
-    ("% literal: 0.25 — the derivative of sigmoid at 0\n导数不超过 0.5。", ["0.25"]),  # stale marker
-    ("% literal: 0.49 — worked example\n\n上一段。\n\n下一段的 0.49。", ["0.49", "0.49"]),  # not adjacent
+    ("<!-- literal: 0.25 — sigmoid'(0) -->\n导数不超过 0.5。", ["0.25"]),  # stale marker
+    ("<!-- literal: 0.49 — worked example -->\n\n上一段。\n\n下一段的 0.49。", ["0.49", "0.49"]),  # not adjacent
+    ("<!-- literal: 0.857 -->\n得到 0.857。", ["0.857"]),                 # a marker must say why
+    ("% literal: 0.857 — a MyST comment is not a marker\n得到 0.857。", ["0.857"]),
 ], ids=["run-results", "small-loss", "large-loss", "percent", "list-items", "per-clause", "glued",
         "inline-maths-code", "display-maths", "setting-goal", "not-a-metric", "one-decimal",
-        "marked", "stale-marker", "marker-not-adjacent"])
+        "marked", "stale-marker", "marker-not-adjacent", "marker-without-reason", "myst-comment"])
 def test_checker_finds_typed_literals(body: str, expected: list[str]) -> None:
     assert sorted(literals(body)) == sorted(expected)
 
