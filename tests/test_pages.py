@@ -36,8 +36,8 @@ ATTRIBUTIONS = ("书中", "书上", "原书", "笔记", "论文", "阈值", "要
 METRIC_WORDS = re.compile(
     r"精度|准确率|正确率|错误率|误差|损失|accuracy|acc\b|error|loss", re.IGNORECASE)
 
-_ACCURACY_LIKE = re.compile(r"(?<![\d.])0\.[1-9]\d+(?![\d.])")
-_OTHER_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d{2,}(?![\d.])")
+_ACCURACY_LIKE = re.compile(r"(?<![\d.])0\.[1-9]\d+(?!\d|\.\d)")
+_OTHER_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d{2,}(?!\d|\.\d)")
 _PERCENT = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s?[%％]")
 _CLAUSE_BREAK = re.compile(r"[，。；！？;!?|\n]|,(?!\d)")
 _MARKER = re.compile(r"^<!--\s*literal:\s*(?P<numbers>[^—]*?)\s+—\s+(?P<why>\S.*?)\s*-->\s*$")
@@ -200,6 +200,7 @@ def literals(body: str) -> list[str]:
     ("最后一个周期的损失为 0.047。", ["0.047"]),                           # a loss below 0.1
     ("训练损失降到 2.31，", ["2.31"]),                                      # a loss above 1
     ("测试精度提高了 3.5%。", ["3.5%"]),                                    # a percentage of accuracy
+    ("The test accuracy is 0.857.", ["0.857"]),                             # an English full stop
     ("- 测试精度约 0.83；\n- 书中为 0.838。", ["0.83"]),                    # one clause per list item
     ("书中报告 0.823，我们得到 0.861。", ["0.861"]),                        # attribution is per clause
     ("测试精度为 {glue:text}`acc-mlp:.3f`。", []),                          # glued: rendered from the run
@@ -214,7 +215,7 @@ def literals(body: str) -> list[str]:
     ("<!-- literal: 0.49 — worked example -->\n\n上一段。\n\n下一段的 0.49。", ["0.49", "0.49"]),  # not adjacent
     ("<!-- literal: 0.857 -->\n得到 0.857。", ["0.857"]),                 # a marker must say why
     ("% literal: 0.857 — a MyST comment is not a marker\n得到 0.857。", ["0.857"]),
-], ids=["run-results", "small-loss", "large-loss", "percent", "list-items", "per-clause", "glued",
+], ids=["run-results", "small-loss", "large-loss", "percent", "full-stop", "list-items", "per-clause", "glued",
         "inline-maths-code", "display-maths", "setting-goal", "not-a-metric", "one-decimal",
         "marked", "stale-marker", "marker-not-adjacent", "marker-without-reason", "myst-comment"])
 def test_checker_finds_typed_literals(body: str, expected: list[str]) -> None:
