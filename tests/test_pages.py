@@ -209,8 +209,7 @@ def literals(body: str) -> list[str]:
     ("只用 10% 的数据，学习率 0.03，阈值 0.84。", []),                      # a setting and a goal
     ("权重乘以 0.01。", []),                                                # not accuracy-like, no metric
     ("平均图像精度远高于 0.1。", []),                                       # one decimal: chance level
-    ("<!-- literal: 1.51, 0.49 — worked example of Xavier's factors -->\n"
-     "分别约为 1.51 和 0.49。", []),                                        # marked
+    ("<!-- literal: 1.51, 0.49 — Xavier's factors -->\n分别约为 1.51 和 0.49。", []),  # marked
     ("<!-- literal: 0.25 — sigmoid'(0) -->\n导数不超过 0.5。", ["0.25"]),  # stale marker
     ("<!-- literal: 0.49 — worked example -->\n\n上一段。\n\n下一段的 0.49。", ["0.49", "0.49"]),  # not adjacent
     ("<!-- literal: 0.857 -->\n得到 0.857。", ["0.857"]),                 # a marker must say why
