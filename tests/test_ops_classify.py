@@ -103,6 +103,28 @@ def test_cross_entropy_from_probabilities_is_inf_where_logits_are_not() -> None:
     assert torch.allclose(d2l.cross_entropy_logits(O, y), torch.tensor([2000.0]))
 
 
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int8, torch.int16, torch.int32])
+def test_cross_entropy_takes_any_integer_label_dtype(dtype: torch.dtype) -> None:
+    # A uint8 tensor used as an index is a mask; the labels are converted to int64 first.
+    P = torch.softmax(torch.randn(4, 3), dim=1)
+    y = torch.tensor([2, 0, 1, 1])
+    expected = d2l.cross_entropy(P, y)
+    torch.testing.assert_close(d2l.cross_entropy(P, y.to(dtype)), expected)
+    torch.testing.assert_close(d2l.cross_entropy_logits(P.log(), y.to(dtype)), expected)
+
+
+def test_cross_entropy_lets_nan_through_for_divergence_checks() -> None:
+    # A diverged model's softmax is NaN: that is divergence (fit says so), not logits.
+    assert torch.isnan(d2l.cross_entropy(torch.full((2, 3), float("nan")), torch.tensor([0, 1]))).all()
+
+
+def test_cross_entropy_accepts_bfloat16_probabilities() -> None:
+    P = torch.softmax(torch.randn(64, 10), dim=1).bfloat16()
+    y = torch.randint(0, 10, (64,))
+    torch.testing.assert_close(d2l.cross_entropy(P, y).float(), -P.float()[torch.arange(64), y].log(),
+                               rtol=1e-2, atol=1e-2)  # fmt: skip
+
+
 def test_cross_entropy_picks_by_index() -> None:
     # The book's example: ŷ = [[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]], y = [0, 2].
     y_hat = torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]], dtype=torch.float64)
