@@ -101,13 +101,7 @@ def test_lenet_forward_flops() -> None:
     assert d2l.count_flops(d2l.LeNet(), (4, 1, 28, 28)) == 4 * 833_040
 
 
-def test_lenet_bad_arguments() -> None:
-    with pytest.raises(ValueError, match="activation must be one of"):
-        d2l.LeNet(activation="swish")
-    with pytest.raises(ValueError, match=r"pool must be one of \['avg', 'max'\], got 'min'"):
-        d2l.LeNet(pool="min")
-    with pytest.raises(ValueError, match="num_classes must be an integer ≥ 1, got 0"):
-        d2l.LeNet(num_classes=0)
+# Bad arguments: tests/test_bad_input.py (block MODELS).
 
 
 @pytest.mark.parametrize("activation, pool", [("sigmoid", "avg"), ("relu", "max")])

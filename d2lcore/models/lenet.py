@@ -114,7 +114,7 @@ class LeNet(nn.Sequential):
             )
         try:
             return super().forward(X)
-        except RuntimeError as err:
+        except RuntimeError:
             side = self._input_side()
             if side is None or tuple(X.shape[-2:]) == (side, side):
                 raise
