@@ -177,8 +177,8 @@ def _download(raw: Path, missing: list[str] | None = None) -> None:
         _remove_empty(created)
         raise MissingDataError(
             f"Fashion-MNIST is not in {raw} (missing: {lacking}) and cannot be downloaded there "
-            f"({type(err).__name__}: {err}). Copy the four files {names} into {raw}, or set D2LCORE_DATA to a writable "
-            "folder (or one that holds them in FashionMNIST/raw/)."
+            f"({type(err).__name__}: {err}). Copy the four files {names} into {raw}, or set "
+            "D2LCORE_DATA to a writable folder (or one that holds them in FashionMNIST/raw/)."
         ) from None
     try:
         with tmp_dir as tmp:

@@ -127,6 +127,12 @@ class LeNet(nn.Sequential):
     def _input_side(self) -> int | None:
         """The square image side whose features fill ``fc1`` exactly, found by walking the
         layers' kernel, stride and padding (so a changed ``conv1`` is followed), or ``None``."""
+        try:
+            return self._walk_sides()
+        except (AttributeError, TypeError, ValueError, IndexError):  # layers changed beyond this
+            return None
+
+    def _walk_sides(self) -> int | None:
         layers = list(self._modules.values())
         if "flatten" not in self._modules or not isinstance(self.fc1, nn.Linear):
             return None
