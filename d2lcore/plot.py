@@ -66,6 +66,10 @@ def plot(
     """
     import matplotlib.pyplot as plt
 
+    for name, value in (("legend", legend), ("fmts", fmts)):
+        if isinstance(value, str):  # a string would give one label (or format) per character
+            raise TypeError(f"{name} must be a list of strings, one per series, got the string "
+                            f"{value!r}; wrap it: [{value!r}]")
     if legend is None:
         legend = []
     if axes is None:
@@ -119,8 +123,13 @@ def show_images(
     tensors or arrays; returns the array of axes."""
     import matplotlib.pyplot as plt
 
+    for name, value in (("num_rows", num_rows), ("num_cols", num_cols)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an integer ≥ 1, got {value!r} ({type(value).__name__})")
     if num_rows < 1 or num_cols < 1:
         raise ValueError(f"num_rows and num_cols must be ≥ 1, got {num_rows} and {num_cols}")
+    if isinstance(titles, str):
+        raise TypeError(f"titles must be a list of strings, one per image, got the string {titles!r}")
     if len(imgs) > num_rows * num_cols:
         raise ValueError(f"{len(imgs)} images do not fit a {num_rows}×{num_cols} grid")
     figsize = (num_cols * scale, num_rows * scale)
@@ -186,7 +195,7 @@ def show_predictions(
         raise ValueError(
             f"n must be an integer in [1, {len(images)}] (the number of images), got {n!r}"
         )
-    if num_rows < 1 or n % num_rows:
+    if isinstance(num_rows, bool) or not isinstance(num_rows, int) or num_rows < 1 or n % num_rows:
         raise ValueError(f"num_rows must be ≥ 1 and divide n={n}, got {num_rows!r}")
     classes = torch.cat([labels[:n], preds[:n]]).tolist()
     if names is not None and any(not 0 <= c < len(names) for c in classes):
@@ -229,6 +238,10 @@ def plot_history(
     figsize: tuple[float, float] = (3.5, 2.5),
 ) -> Axes:
     """Draw a :class:`~d2lcore.train.History` against epochs: the metrics that have values."""
+    if not callable(getattr(history, "column", None)):
+        raise TypeError(
+            f"history must be the History that fit returns, got {type(history).__name__}"
+        )
     names = list(metrics) if metrics is not None else [
         m for m in _LABELS if any(v is not None for v in history.column(m))
     ]

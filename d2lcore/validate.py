@@ -22,6 +22,8 @@ __all__ = [
     "tensor",
     "floating",
     "same_size",
+    "generator",
+    "floating_dtype",
 ]
 
 
@@ -100,9 +102,10 @@ def floating(name: str, value: object, *, ndim: int | Sequence[int] | None = Non
     """Check that ``value`` is a floating-point tensor; integer images must be converted first."""
     t = tensor(name, value, ndim=ndim)
     if not t.is_floating_point():
+        how = (f"{name}.float() / 255 (uint8 images hold 0–255)" if t.dtype == torch.uint8
+               else f"{name}.float()")  # fmt: skip
         raise TypeError(
-            f"{name} must be a floating-point tensor, got dtype {t.dtype}; "
-            f"convert it first, e.g. {name}.float() (and divide uint8 images by 255)"
+            f"{name} must be a floating-point tensor, got dtype {t.dtype}; convert it first: {how}"
         )
     return t
 
@@ -113,4 +116,21 @@ def same_size(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor, dim: i
         raise ValueError(
             f"{name_a} and {name_b} must have the same size along dimension {dim}, got "
             f"{tuple(a.shape)} and {tuple(b.shape)}"
+        )
+
+
+def generator(name: str, value: object) -> None:
+    """Check that ``value`` is a ``torch.Generator`` or ``None`` (an int is not a seed here)."""
+    if value is not None and not isinstance(value, torch.Generator):
+        raise TypeError(
+            f"{name} must be a torch.Generator (or None), got {value!r} ({type(value).__name__}); "
+            f"make one with torch.Generator().manual_seed(seed)"
+        )
+
+
+def floating_dtype(name: str, value: object) -> None:
+    """Check that ``value`` is a floating-point ``torch.dtype`` or ``None``."""
+    if value is not None and not (isinstance(value, torch.dtype) and value.is_floating_point):
+        raise TypeError(
+            f"{name} must be a floating dtype such as torch.float32 (or None), got {value!r}"
         )

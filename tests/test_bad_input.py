@@ -159,6 +159,16 @@ OPS_LINEAR = [
         r"batch_size must be an integer ≥ 1, got 0"),
     bad("sgd-no-grad", lambda: d2l.sgd([torch.ones(2, requires_grad=True)], 0.1, 2), ValueError,
         r"sgd: a parameter has no gradient; create it with requires_grad=True and call backward"),
+    bad("linreg-b-vector", lambda: d2l.linreg(torch.ones(4, 5), torch.ones(5), torch.zeros(5)),
+        ValueError, r"b must be one number: a scalar tensor or shape \(1,\), got shape \(5,\)"),
+    bad("linreg-b-matrix", lambda: d2l.linreg(torch.ones(4, 2), torch.ones(2), torch.zeros(1, 1)),
+        ValueError, r"b must be one number: .*got shape \(1, 1\)"),
+    bad("linreg-w-columns", lambda: d2l.linreg(torch.ones(4, 2), torch.ones(2, 3), torch.zeros(())),
+        ValueError, r"w must be \(d,\) or \(d, 1\) \(one output\), got shape \(2, 3\)"),
+    bad("linreg-w-dtype", lambda: d2l.linreg(torch.ones(4, 2), torch.ones(2, dtype=torch.float64),
+        torch.zeros(())), TypeError, r"X is torch\.float32 but w is torch\.float64; use one dtype"),
+    bad("sgd-params-tensor", lambda: d2l.sgd(torch.ones(2, requires_grad=True), 0.1, 2), TypeError,
+        r"params must be a list of tensors such as \[w, b\], got one Tensor; wrap it: \[w\]"),
 ]
 
 # --- data: synthetic, loaders, Fashion-MNIST --------------------------------------------------
@@ -225,6 +235,33 @@ DATA = [
         r"labels must be integers in \[0, 9\], got \[10\]"),
     bad("text_labels-float", lambda: d2l.get_fashion_mnist_labels(torch.tensor([1.0])), ValueError,
         r"labels must be integers in \[0, 9\], got \[1\.0\]"),
+    bad("text_labels-2d", lambda: d2l.get_fashion_mnist_labels(torch.zeros(2, 2, dtype=torch.long)),
+        ValueError, r"labels must be one label per image \(1-dimensional\), got shape \(2, 2\); "
+        r"flatten it first"),
+    bad("text_labels-0d", lambda: d2l.get_fashion_mnist_labels(torch.tensor(3)), ValueError,
+        r"got shape \(\); wrap a single label: \[label\]"),
+    bad("text_labels-int", lambda: d2l.get_fashion_mnist_labels(3), TypeError,
+        r"labels must be a list or 1-d tensor of integers, got 3 \(int\); wrap a single label"),
+    bad("synthetic-w-nan", lambda: d2l.synthetic_data(torch.tensor([1.0, NAN]), 4.2, 10),
+        ValueError, r"w must hold finite numbers \(no NaN or inf\), got \[1\.0, nan\]"),
+    bad("synthetic-w-inf", lambda: d2l.synthetic_data(torch.tensor([float("inf")]), 4.2, 10),
+        ValueError, r"w must hold finite numbers \(no NaN or inf\), got \[inf\]"),
+    bad("synthetic-b-nan", lambda: d2l.synthetic_data(torch.ones(2), NAN, 10), ValueError,
+        r"b must be a finite number \(no NaN or inf\), got nan"),
+    bad("synthetic-b-tensor-inf", lambda: d2l.synthetic_data(torch.ones(2), torch.tensor(float("-inf")),
+        10), ValueError, r"b must be a finite number \(no NaN or inf\), got -inf"),
+    bad("load_array-is_train-str", lambda: d2l.load_array((F32, Y6), 2, is_train="no"), TypeError,
+        r"is_train must be True or False, got 'no'"),
+    bad("read_fashion_mnist-download-str", lambda: d2l.read_fashion_mnist(download="no"), TypeError,
+        r"download must be True or False, got 'no'"),
+    bad("read_fashion_mnist-checksum-str", lambda: d2l.read_fashion_mnist(checksum="no"), TypeError,
+        r"checksum must be True or False, got 'no'"),
+    bad("load_fashion_mnist-download-str", lambda: d2l.load_fashion_mnist(32, download="no"),
+        TypeError, r"download must be True or False, got 'no'"),
+    bad("load_fashion_mnist-resize-huge", lambda: d2l.load_fashion_mnist(1, resize=10**5), ValueError,
+        r"resize must be at most 1024 \(the images are 28×28; the book uses up to 224\), got 100000"),
+    bad("load_fashion_mnist-resize-pair-huge", lambda: d2l.load_fashion_mnist(1, resize=(28, 5000)),
+        ValueError, r"resize must be at most 1024 .*got \(28, 5000\)"),
 ]
 
 # --- train ----------------------------------------------------------------------------------
@@ -473,6 +510,326 @@ OPS_CLASSIFY = [
         ValueError, r"images must be \(n, h, w\) or \(n, c, h, w\), got shape \(2, 4\)"),
 ]
 
+OPS_CLASSIFY += [
+    bad("softmax-list", lambda: d2l.softmax([[1.0, 2.0]]), TypeError, r"X must be a torch\.Tensor, got list"),
+    bad("log_softmax-integer", lambda: d2l.log_softmax(torch.tensor([1, 2])), TypeError,
+        r"X must be a floating-point tensor, got dtype torch\.int64"),
+    bad("cross_entropy-negative-label", lambda: d2l.cross_entropy(P23, torch.tensor([-1, 0])),
+        ValueError, r"y must hold classes in \[0, 2\] \(y_hat has 3 columns\), got \[-1\]"),
+    bad("cross_entropy-y-2d", lambda: d2l.cross_entropy(P23, torch.tensor([[0], [1]])), ValueError,
+        r"y must have 1 dimensions, got shape \(2, 1\)"),
+    bad("cross_entropy-integer-y_hat", lambda: d2l.cross_entropy(torch.tensor([[0, 1]]),
+        torch.tensor([1])), TypeError, r"y_hat must be a floating-point tensor, got dtype torch\.int64"),
+    bad("cross_entropy-y_hat-1d", lambda: d2l.cross_entropy(torch.ones(3) / 3, torch.tensor([1])),
+        ValueError, r"y_hat must have 2 dimensions, got shape \(3,\)"),
+    bad("cross_entropy-logits-negative", lambda: d2l.cross_entropy(torch.tensor([[2.0, -1.0]]),
+        torch.tensor([0])), ValueError, r"y_hat must hold probabilities \(rows of numbers ≥ 0 that "
+        r"sum to 1, e\.g\. softmax\(O\)\), but an entry is -1; for raw scores \(logits\) use "
+        r"cross_entropy_logits\(O, y\)"),
+    bad("cross_entropy-logits-positive", lambda: d2l.cross_entropy(torch.tensor([[2.0, 3.0]]),
+        torch.tensor([0])), ValueError, r"but its rows sum to values in \[5, 5\]; .*cross_entropy_logits"),
+    bad("cross_entropy-unnormalised", lambda: d2l.cross_entropy(torch.full((2, 3), 0.2),
+        torch.tensor([0, 1])), ValueError, r"rows sum to values in \[0\.6, 0\.6\]"),
+    bad("cross_entropy_logits-label-out-of-range", lambda: d2l.cross_entropy_logits(torch.zeros(1, 4),
+        torch.tensor([4])), ValueError, r"y must hold classes in \[0, 3\] \(O has 4 columns\), got \[4\]"),
+    bad("num_correct-sizes", lambda: d2l.num_correct(torch.zeros(2, 3), torch.zeros(3, dtype=torch.long)),
+        ValueError, r"y_hat and y must have the same size along dimension 0, got \(2, 3\) and \(3,\)"),
+]
+
+# --- ops.mlp (§4.1–4.8) ---------------------------------------------------------------------
+
+OPS_MLP = [
+    *[bad(f"{fn.__name__}-list", lambda fn=fn: fn([1.0, 2.0]), TypeError,
+          r"X must be a torch\.Tensor, got list") for fn in (d2l.relu, d2l.sigmoid, d2l.tanh)],
+    *[bad(f"{fn.__name__}-integer", lambda fn=fn: fn(torch.arange(3)), TypeError,
+          r"X must be a floating-point tensor, got dtype torch\.int64; convert it first: X\.float\(\)")
+      for fn in (d2l.relu, d2l.sigmoid, d2l.tanh)],
+    bad("poly_features-x-shape", lambda: d2l.poly_features(torch.zeros(3, 2), 4), ValueError,
+        r"x must be \(n,\) or \(n, 1\), got shape \(3, 2\)"),
+    bad("poly_features-num_terms", lambda: d2l.poly_features(torch.zeros(3), 0), ValueError,
+        r"num_terms must be an integer ≥ 1, got 0"),
+    bad("dropout-p-negative", lambda: d2l.dropout_layer(torch.ones(3), -0.1), ValueError,
+        r"p must be in \[0, 1\], got -0\.1"),
+    bad("dropout-p-str", lambda: d2l.dropout_layer(torch.ones(3), "0.5"), TypeError,
+        r"p must be a number in \[0, 1\], got '0\.5' \(str\)"),
+    bad("dropout-integer-X", lambda: d2l.dropout_layer(torch.ones(3, dtype=torch.int64), 0.5),
+        TypeError, r"X must be a floating-point tensor, got dtype torch\.int64"),
+    bad("dropout-generator-int", lambda: d2l.dropout_layer(torch.ones(3), 0.5, generator=5),
+        TypeError, r"generator must be a torch\.Generator \(or None\), got 5 \(int\); make one with "
+        r"torch\.Generator\(\)\.manual_seed\(seed\)"),
+    bad("xavier-fan_in-zero", lambda: d2l.xavier_uniform(0, 3), ValueError,
+        r"fan_in must be an integer ≥ 1, got 0"),
+    bad("xavier-fan_out-float", lambda: d2l.xavier_uniform(3, 2.5), TypeError,
+        r"fan_out must be an integer ≥ 1, got 2\.5 \(float\)"),
+    bad("xavier_bound-gain-negative", lambda: d2l.xavier_bound(3, 3, gain=-1.0), ValueError,
+        r"gain must be a finite number > 0, got -1\.0"),
+    bad("xavier-dtype-integer", lambda: d2l.xavier_uniform(3, 3, dtype=torch.int64), TypeError,
+        r"dtype must be a floating dtype such as torch\.float32 \(or None\), got torch\.int64"),
+    bad("xavier-generator-int", lambda: d2l.xavier_uniform(3, 3, generator=0), TypeError,
+        r"generator must be a torch\.Generator \(or None\), got 0 \(int\)"),
+]
+
+# --- data.kfold (§4.4) ----------------------------------------------------------------------
+
+DATA_KFOLD = [
+    bad("k_fold-k-zero", lambda: d2l.k_fold_indices(10, 0), ValueError,
+        r"k must be at least 2 \(one fold validates, the others train\), got 0"),
+    bad("k_fold-k-float", lambda: d2l.k_fold_indices(10, 2.0), TypeError,
+        r"k must be an integer ≥ 2, got 2\.0 \(float\)"),
+    bad("k_fold-k-bool", lambda: d2l.k_fold_indices(10, True), TypeError,
+        r"k must be an integer ≥ 2, got True \(bool\)"),
+    bad("k_fold-n-zero", lambda: d2l.k_fold_indices(0, 2), ValueError, r"n must be an integer ≥ 1, got 0"),
+    bad("k_fold-shuffle-str", lambda: d2l.k_fold_indices(10, 2, shuffle="yes"), TypeError,
+        r"shuffle must be True or False, got 'yes'"),
+    bad("k_fold-generator-int", lambda: d2l.k_fold_indices(10, 2, shuffle=True, generator=5),
+        TypeError, r"generator must be a torch\.Generator \(or None\), got 5 \(int\)"),
+    # k_fold checks at the call, before the first split is asked for
+    bad("k_fold-sizes", lambda: d2l.k_fold(torch.zeros(5, 2), torch.zeros(4), 2), ValueError,
+        r"X and y must have the same size along dimension 0, got \(5, 2\) and \(4,\)"),
+    bad("k_fold-k-above-n-data", lambda: d2l.k_fold(torch.zeros(5, 2), torch.zeros(5), 6), ValueError,
+        r"k must be at most n = 5 \(each fold needs an example\), got k = 6"),
+    bad("k_fold-empty", lambda: d2l.k_fold(torch.zeros(0, 2), torch.zeros(0), 2), ValueError,
+        r"X is empty: K-fold cross-validation needs at least k examples"),
+    bad("k_fold-X-list", lambda: d2l.k_fold([1, 2, 3], torch.zeros(3), 2), TypeError,
+        r"X must be a torch\.Tensor, got list"),
+    bad("k_fold-shuffle-str-data", lambda: d2l.k_fold(torch.zeros(4, 1), torch.zeros(4), 2, shuffle="no"),
+        TypeError, r"shuffle must be True or False, got 'no'"),
+]
+
+# --- ops.conv (§6.2–6.5) --------------------------------------------------------------------
+
+_X4 = torch.zeros(1, 3, 5, 5)
+OPS_CONV = [
+    bad("conv2d-negative-padding", lambda: d2l.conv2d(_X4, torch.zeros(2, 3, 3, 3), padding=-1),
+        ValueError, r"padding must be an integer ≥ 0, got -1"),
+    bad("conv2d-weight-rank", lambda: d2l.conv2d(_X4, torch.zeros(3, 3)), ValueError,
+        r"weight must have 4 dimensions, got shape \(3, 3\)"),
+    bad("conv2d-bias-shape", lambda: d2l.conv2d(_X4, torch.zeros(2, 3, 3, 3), torch.zeros(3)),
+        ValueError, r"conv2d: bias has shape \(3,\) but weight \(2, 3, 3, 3\) has 2 output channels; "
+        r"bias must be \(2,\)"),
+    bad("conv2d-weight-dtype", lambda: d2l.conv2d(_X4, torch.zeros(2, 3, 3, 3, dtype=torch.float64)),
+        TypeError, r"conv2d: X is torch\.float32 but weight is torch\.float64; use one dtype"),
+    bad("conv2d-bias-dtype", lambda: d2l.conv2d(_X4, torch.zeros(2, 3, 3, 3),
+        torch.zeros(2, dtype=torch.float64)), TypeError, r"conv2d: X and weight are torch\.float32 "
+        r"but bias is torch\.float64; use one dtype, e\.g\. bias\.to\(X\.dtype\)"),
+    bad("conv2d-empty-kernel", lambda: d2l.conv2d(_X4, torch.zeros(2, 3, 0, 0)), ValueError,
+        r"conv2d: weight is empty \(shape \(2, 3, 0, 0\)\); a kernel needs at least one row, column "
+        r"and channel"),
+    bad("corr2d-empty-kernel", lambda: d2l.corr2d(torch.ones(3, 3), torch.ones(0, 0)), ValueError,
+        r"corr2d: K is empty \(shape \(0, 0\)\)"),
+    bad("corr2d_multi_in-empty-kernel", lambda: d2l.corr2d_multi_in(torch.ones(2, 3, 3),
+        torch.ones(2, 0, 2)), ValueError, r"corr2d_multi_in: K is empty \(shape \(2, 0, 2\)\)"),
+    bad("corr2d-rank", lambda: d2l.corr2d(torch.zeros(1, 2, 2), torch.zeros(1, 1)), ValueError,
+        r"X must have 2 dimensions, got shape \(1, 2, 2\)"),
+    bad("corr2d_multi_in_out-channels", lambda: d2l.corr2d_multi_in_out(torch.zeros(2, 3, 3),
+        torch.zeros(4, 3, 2, 2)), ValueError, r"corr2d_multi_in_out: X has 2 input channels "
+        r"\(shape \(2, 3, 3\)\) but K has 3 \(shape \(4, 3, 2, 2\)\)"),
+    bad("corr2d_multi_in_out_1x1-kernel", lambda: d2l.corr2d_multi_in_out_1x1(torch.zeros(2, 3, 3),
+        torch.zeros(4, 2, 2, 2)), ValueError, r"K must be \(c_o, c_i, 1, 1\), got shape \(4, 2, 2, 2\)"),
+    bad("pool2d-stride-zero", lambda: d2l.pool2d(torch.zeros(4, 4), 2, stride=0), ValueError,
+        r"stride must be an integer ≥ 1, got 0"),
+    bad("pool2d-padding", lambda: d2l.pool2d(torch.zeros(4, 4), 2, padding=2), ValueError,
+        r"pool2d: padding \(2, 2\) must be at most half the pool size \(2, 2\)"),
+    bad("pool2d-rank", lambda: d2l.pool2d(torch.zeros(4), 2), ValueError,
+        r"X must have 2 or 3 or 4 dimensions, got shape \(4,\)"),
+    bad("conv_output_shape-triple", lambda: d2l.conv_output_shape((8, 8, 8), 3), ValueError,
+        r"input_size must be an int or a pair \(h, w\), got \(8, 8, 8\)"),
+    bad("receptive_field-kernel-zero", lambda: d2l.receptive_field([3, 0]), ValueError,
+        r"layers\[1\] must be an integer ≥ 1, got 0"),
+    bad("Conv2D-stride-zero", lambda: d2l.Conv2D(1, 1, 3, stride=0), ValueError,
+        r"stride must be an integer ≥ 1, got 0"),
+    bad("Conv2D-bias-str", lambda: d2l.Conv2D(1, 1, 3, bias="no"), TypeError,
+        r"bias must be True or False, got 'no'"),
+]
+
+# --- ops.norm (§7.5) ------------------------------------------------------------------------
+
+
+def _bn(X: torch.Tensor, C: int = 3, training: Any = True, **dtypes: torch.dtype) -> Callable[[], Any]:
+    """``d2l.batch_norm`` on ``X`` with C channels, some parameters in another dtype."""
+    def run() -> Any:
+        t = {n: dtypes.get(n, torch.float32) for n in ("gamma", "beta", "mean", "var")}
+        return d2l.batch_norm(X, torch.ones(C, dtype=t["gamma"]), torch.zeros(C, dtype=t["beta"]),
+                              torch.zeros(C, dtype=t["mean"]), torch.ones(C, dtype=t["var"]),
+                              training=training)  # fmt: skip
+    return run
+
+
+OPS_NORM = [
+    bad("batch_norm-one-value", _bn(torch.randn(1, 3)), ValueError,
+        r"batch_norm in training needs more than one value per feature/channel, got X of shape "
+        r"\(1, 3\); use a larger batch"),
+    bad("batch_norm-gamma-shape", lambda: d2l.batch_norm(torch.randn(4, 3), torch.ones(2),
+        torch.zeros(3), torch.zeros(3), torch.ones(3), training=True), ValueError,
+        r"gamma must have shape \(3,\) to match X's 3 features/channels, got \(2,\)"),
+    bad("batch_norm-X-rank", _bn(torch.randn(4, 3, 2)), ValueError,
+        r"X must have 2 or 4 dimensions, got shape \(4, 3, 2\)"),
+    bad("batch_norm-X-integer", _bn(torch.ones(4, 3, dtype=torch.int64)), TypeError,
+        r"X must be a floating-point tensor, got dtype torch\.int64"),
+    bad("batch_norm-training-str", _bn(torch.randn(4, 3), training="yes"), TypeError,
+        r"training must be True or False, got 'yes'"),
+    bad("batch_norm-training-int", _bn(torch.randn(4, 3), training=0), TypeError,
+        r"training must be True or False, got 0"),
+    bad("batch_norm-gamma-dtype", _bn(torch.randn(4, 3), gamma=torch.float64), TypeError,
+        r"X is torch\.float32 but gamma is torch\.float64; use one dtype, e\.g\. gamma\.to\(X\.dtype\)"),
+    bad("batch_norm-var-dtype", _bn(torch.randn(4, 3), var=torch.float64),
+        TypeError, r"X is torch\.float32 but moving_var is torch\.float64"),
+    bad("BatchNorm-num_dims", lambda: d2l.BatchNorm(3, num_dims=3), ValueError,
+        r"num_dims must be 2 \(after a linear layer\) or 4 \(after a conv\), got 3"),
+    bad("BatchNorm-num_dims-bool", lambda: d2l.BatchNorm(3, num_dims=True), ValueError,
+        r"num_dims must be 2 .*got True"),
+    bad("BatchNorm-input-rank", lambda: d2l.BatchNorm(3, num_dims=4)(torch.randn(4, 3)), ValueError,
+        r"BatchNorm\(num_dims=4\) got an input of shape \(4, 3\)"),
+    bad("BatchNorm-num_features", lambda: d2l.BatchNorm(0, num_dims=2), ValueError,
+        r"num_features must be an integer ≥ 1, got 0"),
+]
+
+# --- models (§6.6, chapter 7) ---------------------------------------------------------------
+
+_RES = dict(resolution=28, width=0.125, small_stem=True)
+
+
+def _resnet_batch_of_one() -> Any:
+    return d2l.ResNet18(resolution=28, width=0.0625)(torch.zeros(1, 1, 28, 28))  # 1×1 at b5
+
+
+MODELS = [
+    bad("lenet-activation-unknown", lambda: d2l.LeNet(activation="swish"), ValueError,
+        r"activation must be one of \['relu', 'sigmoid', 'tanh'\] or a module class, got 'swish'"),
+    bad("lenet-activation-instance", lambda: d2l.LeNet(activation=nn.ReLU()), TypeError,
+        r"activation must be a name or a module class such as nn\.ReLU, got the module instance "
+        r"ReLU\(\); pass the class"),
+    bad("lenet-pool-list", lambda: d2l.LeNet(pool=["avg"]), ValueError,
+        r"pool must be one of \['avg', 'max'\], got \['avg'\]"),
+    bad("lenet-num_classes", lambda: d2l.LeNet(num_classes=0), ValueError,
+        r"num_classes must be an integer ≥ 1, got 0"),
+    bad("lenet-32x32", lambda: d2l.LeNet()(torch.zeros(2, 1, 32, 32)), ValueError,
+        r"LeNet takes 28×28 images \(its fc1 expects 400 features\), got \(2, 1, 32, 32\); resize "
+        r"the images to 28×28"),
+    bad("lenet-uint8", lambda: d2l.LeNet()(torch.zeros(2, 1, 28, 28, dtype=torch.uint8)), TypeError,
+        r"X must be a floating-point tensor, got dtype torch\.uint8; convert it first: "
+        r"X\.float\(\) / 255"),
+    bad("alexnet-wrong-size", lambda: d2l.AlexNet(resolution=28, small_stem=True, width=0.125,
+        hidden=16)(torch.zeros(2, 1, 64, 64)), ValueError, r"AlexNet\(resolution=28\) takes 28×28 "
+        r"images, got \(2, 1, 64, 64\); build it with resolution=64 \(square images\) or resize"),
+    bad("alexnet-uint8", lambda: d2l.AlexNet(**_RES, hidden=16)(torch.zeros(2, 1, 28, 28,
+        dtype=torch.uint8)), TypeError, r"X must be a floating-point tensor, got dtype torch\.uint8"),
+    bad("alexnet-rgb", lambda: d2l.AlexNet(**_RES, hidden=16)(torch.zeros(2, 3, 28, 28)), ValueError,
+        r"AlexNet takes images of shape \(batch, 1, height, width\), got \(2, 3, 28, 28\); build "
+        r"the model with in_channels=3"),
+    bad("alexnet-no-channel-dim", lambda: d2l.AlexNet(**_RES, hidden=16)(torch.zeros(2, 28, 28)),
+        ValueError, r"got \(2, 28, 28\); add the channel dimension with X\.unsqueeze\(1\)"),
+    bad("alexnet-in_channels-float", lambda: d2l.AlexNet(in_channels=1.5), TypeError,
+        r"in_channels must be an integer ≥ 1, got 1\.5 \(float\)"),
+    bad("alexnet-resolution-huge", lambda: d2l.AlexNet(resolution=10**6), ValueError,
+        r"resolution must be at most 1024 \(the book's largest input is 224\), got 1000000"),
+    bad("alexnet-resolution-small", lambda: d2l.AlexNet(resolution=28), ValueError,
+        r"resolution=28 is too small for AlexNet: .*use a larger resolution or small_stem=True"),
+    bad("alexnet-small_stem-str", lambda: d2l.AlexNet(small_stem="yes"), TypeError,
+        r"small_stem must be True or False, got 'yes'"),
+    bad("alexnet-width-zero", lambda: d2l.AlexNet(width=0), ValueError,
+        r"width must be a finite number > 0, got 0"),
+    bad("alexnet-dropout-one", lambda: d2l.AlexNet(dropout=1.0), ValueError,
+        r"dropout must be in \[0, 1\), got 1\.0"),
+    bad("vgg-arch-empty", lambda: d2l.VGG(()), ValueError,
+        r"arch must list at least one \(num_convs, out_channels\) block, got none"),
+    bad("vgg-arch-block", lambda: d2l.VGG(arch=[(1,)]), ValueError,
+        r"arch\[0\] must be a pair \(num_convs, out_channels\) such as \(2, 128\), got \(1,\)"),
+    bad("vgg-arch-int", lambda: d2l.VGG(arch=11), TypeError,
+        r"arch must be a list of \(num_convs, out_channels\) blocks such as VGG_CONFIGS\['vgg11'\], "
+        r"got 11 \(int\)"),
+    bad("vgg-arch-channels", lambda: d2l.VGG(arch=[(1, 0)]), ValueError,
+        r"arch\[0\] out_channels must be an integer ≥ 1, got 0"),
+    bad("vgg-resolution-small", lambda: d2l.vgg11(resolution=28), ValueError,
+        r"resolution=28 is too small for VGG"),
+    bad("vgg-wrong-size", lambda: d2l.VGG(((1, 8),), resolution=16, hidden=8)(torch.zeros(2, 1, 28, 28)),
+        ValueError, r"VGG\(resolution=16\) takes 16×16 images, got \(2, 1, 28, 28\)"),
+    bad("vgg_block-batch_norm-str", lambda: d2l.vgg_block(1, 1, 8, batch_norm="no"), TypeError,
+        r"batch_norm must be True or False, got 'no'"),
+    bad("nin-resolution-small", lambda: d2l.NiN(resolution=28), ValueError,
+        r"resolution=28 is too small for NiN"),
+    bad("nin-images-too-small", lambda: d2l.NiN(width=0.125)(torch.zeros(2, 1, 8, 8)), ValueError,
+        r"NiN cannot take images of 8×8: its strides and pools shrink them below 1×1 \(it was built "
+        r"for resolution=224\); use larger images or build it with small_stem=True"),
+    bad("nin_block-out_channels", lambda: d2l.nin_block(1, 0, 3, 1, 1), ValueError,
+        r"out_channels must be an integer ≥ 1, got 0"),
+    bad("inception-c2-int", lambda: d2l.Inception(4, 1, 5, (1, 1), 1), TypeError,
+        r"c2 must be a pair \(reduce_channels, out_channels\) such as \(96, 128\): a 1×1 conv then "
+        r"a 3×3 conv, got 5"),
+    bad("googlenet-rgb", lambda: d2l.GoogLeNet(**_RES)(torch.zeros(2, 3, 28, 28)), ValueError,
+        r"GoogLeNet takes images of shape \(batch, 1, height, width\), got \(2, 3, 28, 28\)"),
+    bad("resnet-num_residuals-int", lambda: d2l.ResNet(5), TypeError,
+        r"num_residuals must give the number of residual blocks of each of the 4 stages, e\.g\. "
+        r"\(2, 2, 2, 2\) for ResNet-18, got 5 \(int\)"),
+    bad("resnet-num_residuals-three", lambda: d2l.ResNet((2, 2, 2)), ValueError,
+        r"num_residuals must give 4 stages, got \(2, 2, 2\)"),
+    bad("resnet-batch-of-one", _resnet_batch_of_one, ValueError,
+        r"ResNet18 in training mode cannot batch-normalise a batch of 1 image\(s\) of 28×28: .*Use "
+        r"a batch of at least 2, or call model\.eval\(\) to predict"),
+    bad("resnet-uint8", lambda: d2l.ResNet18(**_RES)(torch.zeros(2, 1, 28, 28, dtype=torch.uint8)),
+        TypeError, r"X must be a floating-point tensor, got dtype torch\.uint8"),
+    bad("residual-channels", lambda: d2l.Residual(3, 6), ValueError,
+        r"use_1x1conv=False needs in_channels == num_channels and strides == 1 .*pass use_1x1conv=True"),
+    bad("residual-strides", lambda: d2l.Residual(3, 3, strides=2), ValueError,
+        r"use_1x1conv=False needs .*strides=2; pass use_1x1conv=True"),
+    bad("residual-use_1x1conv-str", lambda: d2l.Residual(3, 6, use_1x1conv="yes"), TypeError,
+        r"use_1x1conv must be True or False, got 'yes'"),
+    bad("layer_summary-int-shape", lambda: d2l.layer_summary(d2l.LeNet(), 28), TypeError,
+        r"input_shape must be a shape with the batch dimension, e\.g\. \(1, 1, 28, 28\), got 28 \(int\)"),
+    bad("layer_summary-huge", lambda: d2l.layer_summary(d2l.LeNet(), (1, 1, 10**5, 10**5)), ValueError,
+        r"input_shape \(1, 1, 100000, 100000\) has 10,000,000,000 elements; at most"),
+    bad("layer_summary-function", lambda: d2l.layer_summary(lambda X: X, (1, 2)), TypeError,
+        r"model must be an nn\.Module, got <function"),
+    bad("count_parameters-str", lambda: d2l.count_parameters("abc"), TypeError,
+        r"model must be an nn\.Module, got 'abc' \(str\)"),
+    bad("count_parameters-trainable_only-str", lambda: d2l.count_parameters(_linear(), "no"), TypeError,
+        r"trainable_only must be True or False, got 'no'"),
+    bad("count_flops-backward-str", lambda: d2l.count_flops(_linear(), (1, 2), backward="no"),
+        TypeError, r"backward must be True or False, got 'no'"),
+]
+
+# --- plot.plot, plot.show_images, plot.show_predictions -------------------------------------
+
+
+def _predictions(**override: Any) -> Callable[[], Any]:
+    """``d2l.show_predictions`` on two 4×4 images, with some arguments replaced."""
+    def run() -> Any:
+        kwargs: dict[str, Any] = dict(images=torch.rand(2, 4, 4), labels=torch.tensor([0, 1]),
+                                      preds=torch.tensor([1, 1]), names=("a", "b", "c"), n=2)
+        kwargs.update(override)
+        return d2l.show_predictions(**kwargs)
+    return run
+
+
+PLOT = [
+    bad("plot-legend-str", lambda: d2l.plot([1, 2], [3, 4], legend="loss"), TypeError,
+        r"legend must be a list of strings, one per series, got the string 'loss'; wrap it: \['loss'\]"),
+    bad("plot-fmts-str", lambda: d2l.plot([1, 2], [3, 4], fmts="r-"), TypeError,
+        r"fmts must be a list of strings, one per series, got the string 'r-'"),
+    bad("show_images-rows-str", lambda: d2l.show_images([torch.ones(2, 2)], "1", 1), TypeError,
+        r"num_rows must be an integer ≥ 1, got '1' \(str\)"),
+    bad("show_images-titles-str", lambda: d2l.show_images([torch.ones(2, 2)], 1, 1, titles="abc"),
+        TypeError, r"titles must be a list of strings, one per image, got the string 'abc'"),
+    bad("show_predictions-labels-2d", _predictions(labels=torch.tensor([[0], [1]])), ValueError,
+        r"labels must be one class per image \(n,\), got shape \(2, 1\)"),
+    bad("show_predictions-preds-3d", _predictions(preds=torch.zeros(2, 3, 1)), ValueError,
+        r"preds must be classes \(n,\) or scores \(n, q\), got shape \(2, 3, 1\)"),
+    bad("show_predictions-labels-float", _predictions(labels=torch.tensor([0.0, 1.0])), TypeError,
+        r"labels must hold integer classes, got dtype torch\.float32"),
+    bad("show_predictions-lengths", _predictions(preds=torch.tensor([0, 1, 2])), ValueError,
+        r"images, labels and preds must have the same length, got 2, 2 and 3"),
+    bad("show_predictions-n", _predictions(n=3), ValueError,
+        r"n must be an integer in \[1, 2\] \(the number of images\), got 3"),
+    bad("show_predictions-num_rows", _predictions(n=2, num_rows=3), ValueError,
+        r"num_rows must be ≥ 1 and divide n=2, got 3"),
+    bad("show_predictions-num_rows-str", _predictions(num_rows="1"), ValueError,
+        r"num_rows must be ≥ 1 and divide n=2, got '1'"),
+    bad("show_predictions-images-list", _predictions(images=[[0.0]]), TypeError,
+        r"images must be a torch\.Tensor, got list"),
+    bad("plot_history-dict", lambda: d2l.plot_history({"train_loss": [1.0]}), TypeError,
+        r"history must be the History that fit returns, got dict"),
+]
+
 # --- distributed ----------------------------------------------------------------------------
 
 _ARRAYS = d2l.ArrayLoader(F32, Y6.long(), 3)
@@ -495,8 +852,8 @@ DISTRIBUTED = [
         ValueError, r"split must be 'batch' or 'data', got 'rows'"),
 ]
 
-CASES = [*CONFIG, *OPS_LINEAR, *DATA, *TRAIN, *REPORTING, *CHAPTER_OPS, *OPS_CLASSIFY]
-CASES += DISTRIBUTED
+CASES = [*CONFIG, *OPS_LINEAR, *DATA, *TRAIN, *REPORTING, *CHAPTER_OPS, *OPS_CLASSIFY,
+         *OPS_MLP, *DATA_KFOLD, *OPS_CONV, *OPS_NORM, *MODELS, *PLOT, *DISTRIBUTED]
 
 
 @pytest.mark.parametrize(("call", "error", "message"), CASES)

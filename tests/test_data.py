@@ -41,6 +41,14 @@ def test_synthetic_data_follows_w_dtype_and_noise() -> None:
     assert torch.equal(y.reshape(-1), X @ w + 0.5)  # no noise: exactly Xw + b
 
 
+def test_synthetic_data_detaches_a_w_that_requires_grad() -> None:
+    w = torch.tensor([2.0, -3.4], requires_grad=True)
+    b = torch.tensor(4.2, requires_grad=True)
+    X, y = d2l.synthetic_data(w, b, 50)
+    assert not X.requires_grad and not y.requires_grad and y.grad_fn is None
+    assert torch.allclose(y, X @ w.detach().reshape(-1, 1) + 4.2, atol=0.1)
+
+
 def test_synthetic_data_is_seeded() -> None:
     w = torch.tensor([2.0, -3.4])
     d2l.seed(7)
@@ -182,6 +190,13 @@ def test_text_labels() -> None:
     assert len(d2l.TEXT_LABELS) == 10
 
 
+def test_text_labels_of_numpy_integers_and_arrays() -> None:
+    np = pytest.importorskip("numpy")
+    assert d2l.get_fashion_mnist_labels([np.int64(1), np.uint8(9)]) == ["trouser", "ankle boot"]
+    assert d2l.get_fashion_mnist_labels(np.array([2, 0])) == ["pullover", "t-shirt"]
+    assert d2l.get_fashion_mnist_labels(torch.tensor([3], dtype=torch.uint8)) == ["dress"]
+
+
 # --- the offline error -----------------------------------------------------------------------
 
 
@@ -218,6 +233,24 @@ def test_missing_files_without_download(tmp_path: Path, raw_copy) -> None:  # no
     (root / "FashionMNIST" / "raw" / "t10k-labels-idx1-ubyte").unlink()
     with pytest.raises(d2l.MissingDataError, match=r"missing in .*: t10k-labels-idx1-ubyte\. .*D2LCORE_DATA"):
         d2l.read_fashion_mnist(False, root=root, download=False)
+
+
+def test_one_missing_file_offline_is_named(monkeypatch: pytest.MonkeyPatch, raw_copy) -> None:  # noqa: ANN001
+    root = raw_copy.root
+    (root / "FashionMNIST" / "raw" / "t10k-labels-idx1-ubyte").unlink()
+    _no_network(monkeypatch)
+    with pytest.raises(d2l.MissingDataError, match=r"\(missing: t10k-labels-idx1-ubyte\) and could "
+                       r"not be downloaded \(URLError"):
+        d2l.read_fashion_mnist(False, root=root)
+
+
+def test_a_directory_in_place_of_a_file_is_named(raw_copy) -> None:  # noqa: ANN001
+    path = raw_copy.root / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte"
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(d2l.CorruptDataError, match=r"t10k-images-idx3-ubyte is a directory, not "
+                       r"Fashion-MNIST's file t10k-images-idx3-ubyte\. Move or delete that folder"):
+        d2l.read_fashion_mnist(False, root=raw_copy.root, download=False)
 
 
 def test_env_var_points_the_loader(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, raw_copy) -> None:  # noqa: ANN001

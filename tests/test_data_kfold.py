@@ -3,7 +3,6 @@ balanced, train on the complement, and bad k or data get clear errors."""
 
 from __future__ import annotations
 
-import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -69,29 +68,5 @@ def test_k_fold_gives_the_mean_of_k_validation_errors() -> None:
     assert torch.allclose(torch.stack(errors), torch.stack(expected))
 
 
-@pytest.mark.parametrize(
-    ("n", "k", "error", "message"),
-    [
-        (10, 1, ValueError, "k must be at least 2 .* got 1"),
-        (10, 0, ValueError, "k must be at least 2 .* got 0"),
-        (5, 6, ValueError, r"k must be at most n = 5 .* got k = 6"),
-        (10, 2.0, TypeError, r"k must be an integer ≥ 2, got 2.0 \(float\)"),
-        (10, True, TypeError, r"k must be an integer ≥ 2, got True \(bool\)"),
-        (0, 2, ValueError, "n must be an integer ≥ 1, got 0"),
-    ],
-)
-def test_k_fold_indices_rejects_bad_k_and_n(n, k, error, message) -> None:
-    with pytest.raises(error, match=message):
-        d2l.k_fold_indices(n, k)
-
-
-def test_k_fold_rejects_bad_data_before_iterating() -> None:
-    X, y = torch.zeros(5, 2), torch.zeros(4)
-    with pytest.raises(ValueError, match="X and y must have the same size along dimension 0"):
-        d2l.k_fold(X, y, 2)  # raised at the call, not at the first next()
-    with pytest.raises(ValueError, match="k must be at most n = 5"):
-        d2l.k_fold(X, torch.zeros(5), 6)
-    with pytest.raises(ValueError, match="X is empty"):
-        d2l.k_fold(torch.zeros(0, 2), torch.zeros(0), 2)
-    with pytest.raises(TypeError, match="X must be a torch.Tensor, got list"):
-        d2l.k_fold([1, 2, 3], torch.zeros(3), 2)  # type: ignore[arg-type]
+# Bad input (checked at the call, before the first split): tests/test_bad_input.py (block
+# DATA_KFOLD).

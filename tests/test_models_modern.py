@@ -131,26 +131,7 @@ def test_book_shape_walks() -> None:
         (1, 64, 24, 24), (1, 64, 24, 24), (1, 128, 12, 12), (1, 256, 6, 6), (1, 512, 3, 3)]
 
 
-@pytest.mark.parametrize("build", [
-    lambda: d2l.AlexNet(resolution=28), lambda: d2l.vgg11(resolution=28), lambda: d2l.NiN(resolution=28),
-])  # fmt: skip
-def test_too_small_resolution_is_a_clear_error(build: Callable[[], nn.Module]) -> None:
-    with pytest.raises(ValueError, match="resolution=28 is too small"):
-        build()
-
-
-@pytest.mark.parametrize("call, err, match", [
-    (lambda: d2l.AlexNet(width=0), ValueError, "width"),
-    (lambda: d2l.AlexNet(dropout=1.0), ValueError, "dropout"),
-    (lambda: d2l.VGG(()), ValueError, "arch"),
-    (lambda: d2l.ResNet((2, 2, 2)), ValueError, "num_residuals"),
-    (lambda: d2l.Residual(3, 6), ValueError, "use_1x1conv"),
-    (lambda: d2l.Residual(3, 3, strides=2), ValueError, "use_1x1conv"),
-    (lambda: d2l.nin_block(1, 0, 3, 1, 1), ValueError, "out_channels"),
-])  # fmt: skip
-def test_bad_arguments(call, err, match) -> None:
-    with pytest.raises(err, match=match):
-        call()
+# Bad arguments and too-small resolutions: tests/test_bad_input.py (block MODELS).
 
 
 # --- blocks -----------------------------------------------------------------------------------

@@ -4,6 +4,11 @@ fall back to nn.AvgPool2d for everything else."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -192,3 +197,65 @@ def test_flop_counting_sees_a_pooling_not_a_convolution() -> None:
         out = AvgPool2d(2)(X)
     assert counter.get_total_flops() == 0
     torch.testing.assert_close(out, F.avg_pool2d(X, 2))
+
+
+# --- private PyTorch names: looked up at call time, guarded ---------------------------------
+
+
+def test_without_the_dispatch_probe_the_native_kernel_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A PyTorch that moved torch.utils._python_dispatch: no way to see FlopCounterMode, so the
+    # convolution path is skipped (the pooling op is right in every case).
+    assert pooling._dispatch_mode_probe() is not None  # this PyTorch has it
+    monkeypatch.setattr(pooling, "_dispatch_mode_probe", lambda: None)
+    monkeypatch.setattr(pooling, "_pool_as_convolution", _must_not_run)
+    X = torch.randn(2, 6, 8, 8).contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(AvgPool2d(2)(X), F.avg_pool2d(X, 2))
+
+
+def test_a_missing_private_module_gives_no_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch.utils._python_dispatch", None)  # import now fails
+    pooling._dispatch_mode_probe.cache_clear()
+    try:
+        assert pooling._dispatch_mode_probe() is None
+        assert not pooling._no_dispatch_mode()
+    finally:
+        monkeypatch.undo()
+        pooling._dispatch_mode_probe.cache_clear()
+    assert pooling._dispatch_mode_probe() is not None
+
+
+def test_without_the_bf16_op_bfloat16_takes_the_native_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoOps:
+        def __getattr__(self, name: str) -> object:
+            raise AttributeError(name)
+
+    monkeypatch.setattr(torch.ops, "mkldnn", NoOps())
+    assert pooling._bf16_supported() is False
+    pooling._onednn_dtypes.cache_clear()
+    try:
+        dtypes = pooling._onednn_dtypes()
+        assert torch.bfloat16 not in dtypes
+        assert dtypes == (frozenset({torch.float32}) if torch.backends.mkldnn.is_available()
+                          else frozenset())  # fmt: skip
+    finally:
+        monkeypatch.undo()
+        pooling._onednn_dtypes.cache_clear()
+
+
+def test_importing_d2lcore_needs_no_private_torch_name() -> None:
+    # torch's own public modules import torch.utils._python_dispatch, so the test removes the
+    # one function d2lcore uses from it, as a release that moved it would.
+    code = (
+        "import torch, torch.utils._python_dispatch as private\n"
+        "del private.is_in_torch_dispatch_mode\n"  # a release that moved it
+        "import d2lcore as d2l\n"
+        "from d2lcore.models import pooling\n"
+        "assert pooling._dispatch_mode_probe() is None\n"
+        "x = torch.rand(2, 1, 28, 28)\n"
+        "assert d2l.LeNet()(x).shape == (2, 10)\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

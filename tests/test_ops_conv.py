@@ -184,40 +184,7 @@ def test_receptive_field() -> None:
     assert d2l.receptive_field(d2l.LeNet()) == [5, 6, 14, 16]
 
 
-# --- bad input: one table of cases --------------------------------------------------------------
-
-_X4 = torch.zeros(1, 3, 5, 5)
-BAD_INPUT = [
-    ("conv2d channels", lambda: d2l.conv2d(_X4, torch.zeros(2, 4, 3, 3)), ValueError, r"3 input channels.*\(1, 3, 5, 5\).*\(2, 4, 3, 3\)"),
-    ("conv2d kernel too big", lambda: d2l.conv2d(_X4, torch.zeros(2, 3, 8, 8), padding=1), ValueError, r"kernel \(8, 8\) is larger than the padded input \(7, 7\)"),
-    ("conv2d stride 0", lambda: d2l.conv2d(_X4, torch.zeros(2, 3, 3, 3), stride=0), ValueError, "stride must be an integer ≥ 1, got 0"),
-    ("conv2d negative padding", lambda: d2l.conv2d(_X4, torch.zeros(2, 3, 3, 3), padding=-1), ValueError, "padding must be an integer ≥ 0"),
-    ("conv2d rank", lambda: d2l.conv2d(torch.zeros(5, 5), torch.zeros(2, 3, 3, 3)), ValueError, r"X must have 3 or 4 dimensions, got shape \(5, 5\)"),
-    ("conv2d weight rank", lambda: d2l.conv2d(_X4, torch.zeros(3, 3)), ValueError, r"weight must have 4 dimensions, got shape \(3, 3\)"),
-    ("conv2d bias", lambda: d2l.conv2d(_X4, torch.zeros(2, 3, 3, 3), torch.zeros(3)), ValueError, r"bias has shape \(3,\).*\(2,\)"),
-    ("conv2d dtype", lambda: d2l.conv2d(_X4, torch.zeros(2, 3, 3, 3, dtype=torch.float64)), TypeError, "torch.float32 but weight is torch.float64"),
-    ("conv2d integer", lambda: d2l.conv2d(_X4.long(), torch.zeros(2, 3, 3, 3)), TypeError, "floating-point"),
-    ("corr2d kernel too big", lambda: d2l.corr2d(torch.zeros(2, 2), torch.zeros(3, 1)), ValueError, r"kernel \(3, 1\) is larger than the padded input \(2, 2\)"),
-    ("corr2d rank", lambda: d2l.corr2d(torch.zeros(1, 2, 2), torch.zeros(1, 1)), ValueError, r"X must have 2 dimensions, got shape \(1, 2, 2\)"),
-    ("corr2d_multi_in channels", lambda: d2l.corr2d_multi_in(torch.zeros(2, 3, 3), torch.zeros(3, 2, 2)), ValueError, r"2 input channels.*\(2, 3, 3\).*\(3, 2, 2\)"),
-    ("corr2d_multi_in_out channels", lambda: d2l.corr2d_multi_in_out(torch.zeros(2, 3, 3), torch.zeros(4, 3, 2, 2)), ValueError, r"\(4, 3, 2, 2\)"),
-    ("1x1 kernel shape", lambda: d2l.corr2d_multi_in_out_1x1(torch.zeros(2, 3, 3), torch.zeros(4, 2, 2, 2)), ValueError, r"\(c_o, c_i, 1, 1\), got shape \(4, 2, 2, 2\)"),
-    ("pool2d window too big", lambda: d2l.pool2d(torch.zeros(2, 2), 3), ValueError, r"pool window \(3, 3\) is larger than the padded input \(2, 2\)"),
-    ("pool2d stride 0", lambda: d2l.pool2d(torch.zeros(4, 4), 2, stride=0), ValueError, "stride must be an integer ≥ 1, got 0"),
-    ("pool2d padding", lambda: d2l.pool2d(torch.zeros(4, 4), 2, padding=2), ValueError, r"padding \(2, 2\) must be at most half the pool size \(2, 2\)"),
-    ("pool2d mode", lambda: d2l.pool2d(torch.zeros(4, 4), 2, mode="min"), ValueError, "mode must be 'max' or 'avg', got 'min'"),
-    ("pool2d rank", lambda: d2l.pool2d(torch.zeros(4), 2), ValueError, r"X must have 2 or 3 or 4 dimensions, got shape \(4,\)"),
-    ("conv_output_shape stride", lambda: d2l.conv_output_shape(8, 3, stride=0), ValueError, "stride must be an integer ≥ 1, got 0"),
-    ("conv_output_shape pair", lambda: d2l.conv_output_shape((8, 8, 8), 3), ValueError, r"input_size must be an int or a pair"),
-    ("receptive_field kernel", lambda: d2l.receptive_field([3, 0]), ValueError, r"layers\[1\] must be an integer ≥ 1, got 0"),
-    ("Conv2D stride", lambda: d2l.Conv2D(1, 1, 3, stride=0), ValueError, "stride must be an integer ≥ 1, got 0"),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize("name, call, error, message", BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
-def test_bad_input_is_named(name: str, call, error: type[Exception], message: str) -> None:  # noqa: ANN001
-    with pytest.raises(error, match=message):
-        call()
+# Bad input: tests/test_bad_input.py (block OPS_CONV).
 
 
 # --- the from-scratch layer learns (§6.2) -------------------------------------------------------

@@ -96,22 +96,4 @@ def test_layer_under_no_grad_in_training_mode_still_uses_batch_statistics() -> N
     assert not torch.equal(layer.running_mean, torch.zeros(3))
 
 
-@pytest.mark.parametrize(
-    "call, err, match",
-    [
-        (lambda: d2l.batch_norm(torch.randn(1, 3), torch.ones(3), torch.zeros(3), torch.zeros(3), torch.ones(3), training=True),
-         ValueError, "more than one value"),
-        (lambda: d2l.batch_norm(torch.randn(4, 3), torch.ones(2), torch.zeros(3), torch.zeros(3), torch.ones(3), training=True),
-         ValueError, "gamma must have shape"),
-        (lambda: d2l.batch_norm(torch.randn(4, 3, 2), torch.ones(3), torch.zeros(3), torch.zeros(3), torch.ones(3), training=True),
-         ValueError, "X must have 2 or 4 dimensions"),
-        (lambda: d2l.batch_norm(torch.ones(4, 3, dtype=torch.int64), torch.ones(3), torch.zeros(3), torch.zeros(3), torch.ones(3), training=True),
-         TypeError, "floating-point"),
-        (lambda: d2l.BatchNorm(3, num_dims=3), ValueError, "num_dims must be 2"),
-        (lambda: d2l.BatchNorm(3, num_dims=4)(torch.randn(4, 3)), ValueError, "num_dims=4"),
-        (lambda: d2l.BatchNorm(0, num_dims=2), ValueError, "num_features"),
-    ],
-)  # fmt: skip
-def test_bad_input_is_named(call, err, match) -> None:
-    with pytest.raises(err, match=match):
-        call()
+# Bad input: tests/test_bad_input.py (block OPS_NORM).

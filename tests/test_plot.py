@@ -3,6 +3,7 @@ training history, SVG in Jupyter. (show_predictions: test_plot_predictions.py.)"
 
 from __future__ import annotations
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -82,8 +83,16 @@ def test_plot_history_draws_the_metrics_with_values() -> None:
     assert len(ax.lines) == 1 and ax.get_xlim() == (1, 2)
 
 
-def test_use_svg_display_is_harmless_outside_jupyter() -> None:
-    d2l.use_svg_display()  # no IPython shell here: nothing to do, no error
+def test_use_svg_display_is_harmless_outside_jupyter(monkeypatch: pytest.MonkeyPatch) -> None:
+    import IPython
+    import matplotlib_inline.backend_inline as inline
+
+    formats: list[tuple] = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # a plain Python process
+    monkeypatch.setattr(inline, "set_matplotlib_formats", lambda *f: formats.append(f))
+    backend = matplotlib.get_backend()
+    assert d2l.use_svg_display() is None
+    assert formats == [] and matplotlib.get_backend() == backend  # nothing was changed
 
 
 def test_use_svg_display_in_ipython(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,23 +43,4 @@ def test_scores_are_reduced_by_argmax_and_numbers_without_names() -> None:
     assert [ax.get_title() for ax in axes.flatten()] == ["1\n1", "2\n0"]
 
 
-BAD = [
-    (dict(images=torch.rand(2, 3)), ValueError, r"images must be \(n, h, w\) or \(n, c, h, w\)"),
-    (dict(labels=torch.tensor([[0], [1]])), ValueError, r"labels must be one class per image"),
-    (dict(preds=torch.zeros(2, 3, 1)), ValueError, r"preds must be classes \(n,\) or scores"),
-    (dict(labels=torch.tensor([0.0, 1.0])), TypeError, r"labels must hold integer classes"),
-    (dict(labels=torch.tensor([0, 3])), ValueError, r"classes in \[0, 2\], got \[3\]"),
-    (dict(preds=torch.tensor([0, 1, 2])), ValueError, r"same length, got 2, 2 and 3"),
-    (dict(n=3), ValueError, r"n must be an integer in \[1, 2\]"),
-    (dict(n=2, num_rows=3), ValueError, r"num_rows must be ≥ 1 and divide n=2"),
-    (dict(images=[[0.0]]), TypeError, r"images must be a torch.Tensor, got list"),
-]
-
-
-@pytest.mark.parametrize(("override", "error", "message"), BAD)
-def test_bad_input_is_named(override: dict, error: type[Exception], message: str) -> None:
-    kwargs = dict(images=torch.rand(2, 4, 4), labels=torch.tensor([0, 1]),
-                  preds=torch.tensor([1, 1]), names=NAMES, n=2)  # fmt: skip
-    kwargs.update(override)
-    with pytest.raises(error, match=message):
-        d2l.show_predictions(**kwargs)
+# Bad input: tests/test_bad_input.py (blocks OPS_CLASSIFY and PLOT).

@@ -13,7 +13,9 @@ import hashlib
 import os
 import struct
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 
 import torch
@@ -38,6 +40,10 @@ TEXT_LABELS = (
     "t-shirt", "trouser", "pullover", "dress", "coat",
     "sandal", "shirt", "sneaker", "bag", "ankle boot",
 )  # fmt: skip
+
+
+#: The largest side :func:`load_fashion_mnist` resizes to: a float32 batch of 256 is 1 GiB.
+MAX_RESIZE = 1024
 
 
 @dataclass(frozen=True)
@@ -99,11 +105,24 @@ def _digest(path: Path, algorithm: str) -> str:
     return h.hexdigest()
 
 
+#: Files whose checksums passed in this process, keyed on (path, size, mtime in ns), so that a
+#: second read skips the SHA-256. A file changed in place *and* given back its size and mtime
+#: (``touch -d``, a copy that preserves times) is not re-hashed until the process restarts;
+#: the size and IDX header are still checked on every read.
 _verified: dict[tuple[str, int, int], bool] = {}
 
 
 def _check_file(path: Path, spec: _FileSpec, *, checksum: bool) -> bytes:
-    """Read one IDX file and check its size, header and checksums; return its bytes."""
+    """Read one IDX file and check its size, header and checksums; return its bytes.
+
+    The SHA-256 is computed once per process and file: see ``_verified`` for the one change it
+    cannot see (content replaced with the size and modification time kept)."""
+    if path.is_dir():
+        raise CorruptDataError(
+            f"{path} is a directory, not Fashion-MNIST's file {spec.name}. Move or delete that "
+            f"folder and load again to download the file, or set D2LCORE_DATA to a folder that "
+            "holds a good copy in FashionMNIST/raw/."
+        )
     size = path.stat().st_size
     if size != spec.size:
         raise CorruptDataError(
@@ -141,7 +160,7 @@ def _check_file(path: Path, spec: _FileSpec, *, checksum: bool) -> bytes:
     return data
 
 
-def _download(raw: Path) -> None:
+def _download(raw: Path, missing: list[str] | None = None) -> None:
     """Download the four files with torchvision into a temporary folder beside ``raw``, check
     them, then move each into place (a rename, so no half file is ever left in ``raw``). When
     it fails, the folders it created for ``raw`` are removed again (a data root given by
@@ -149,6 +168,7 @@ def _download(raw: Path) -> None:
     from torchvision.datasets import FashionMNIST
 
     names = ", ".join(s.name for s in _FILES.values())
+    lacking = ", ".join(missing) if missing else names
     created = [p for p in (raw, *raw.parents) if not p.exists()]  # deepest first
     try:
         raw.mkdir(parents=True, exist_ok=True)
@@ -156,9 +176,9 @@ def _download(raw: Path) -> None:
     except OSError as err:  # a read-only data folder, say
         _remove_empty(created)
         raise MissingDataError(
-            f"Fashion-MNIST is not in {raw} and cannot be downloaded there ({type(err).__name__}: "
-            f"{err}). Copy the four files {names} into {raw}, or set D2LCORE_DATA to a writable "
-            "folder (or one that holds them in FashionMNIST/raw/)."
+            f"Fashion-MNIST is not in {raw} (missing: {lacking}) and cannot be downloaded there "
+            f"({type(err).__name__}: {err}). Copy the four files {names} into {raw}, or set "
+            "D2LCORE_DATA to a writable folder (or one that holds them in FashionMNIST/raw/)."
         ) from None
     try:
         with tmp_dir as tmp:
@@ -167,8 +187,8 @@ def _download(raw: Path) -> None:
                 FashionMNIST(tmp, train=False, download=True)
             except Exception as err:  # network errors come in many types
                 raise MissingDataError(
-                    f"Fashion-MNIST is not in {raw} and could not be downloaded "
-                    f"({type(err).__name__}: {err}). Connect to the internet and load again, or "
+                    f"Fashion-MNIST is not in {raw} (missing: {lacking}) and could not be "
+                    f"downloaded ({type(err).__name__}: {err}). Connect to the internet and load again, or "
                     f"copy the four files {names} into {raw}, or set D2LCORE_DATA to a folder "
                     "that holds them in FashionMNIST/raw/."
                 ) from None
@@ -220,10 +240,12 @@ def read_fashion_mnist(
     a message that says what to do."""
     if not isinstance(train, bool):
         raise TypeError(f"train must be True (training split) or False (test split), got {train!r}")
+    validate.boolean("download", download)  # download="no" is truthy: it would download
+    validate.boolean("checksum", checksum)
     raw = fashion_mnist_dir(root)
     missing = _missing(raw)
     if missing and download:
-        _download(raw)
+        _download(raw, missing)
         missing = _missing(raw)
     if missing:
         raise MissingDataError(
@@ -273,6 +295,7 @@ def load_fashion_mnist(
     ``num_train``/``num_test`` override that.
     """
     validate.positive_int("batch_size", batch_size)
+    validate.boolean("download", download)
     if resize is not None:
         if isinstance(resize, (tuple, list)):
             if len(resize) != 2:
@@ -282,6 +305,11 @@ def load_fashion_mnist(
             sizes = (resize, resize)
         for size in sizes:
             validate.positive_int("resize", size)
+            if size > MAX_RESIZE:  # a batch of 256 at 10⁵×10⁵ would need 10 TB
+                raise ValueError(
+                    f"resize must be at most {MAX_RESIZE} (the images are 28×28; the book uses "
+                    f"up to 224), got {resize!r}"
+                )
     for arg, value in (("num_train", num_train), ("num_test", num_test)):
         if value is not None:
             validate.positive_int(arg, value)
@@ -303,10 +331,24 @@ def load_fashion_mnist(
     return loaders[0], loaders[1]
 
 
-def get_fashion_mnist_labels(labels: torch.Tensor | list[int]) -> list[str]:
-    """The text labels of numeric Fashion-MNIST labels (§3.5)."""
-    values = labels.tolist() if isinstance(labels, torch.Tensor) else list(labels)
-    bad = [v for v in values if not isinstance(v, int) or not 0 <= v < len(TEXT_LABELS)]
+def get_fashion_mnist_labels(labels: torch.Tensor | Sequence[int]) -> list[str]:
+    """The text labels of numeric Fashion-MNIST labels (§3.5): a 1-d tensor or array, or a
+    list of integers (Python or NumPy)."""
+    ndim = getattr(labels, "ndim", None)
+    if ndim is not None and ndim != 1:
+        raise ValueError(
+            f"labels must be one label per image (1-dimensional), got shape "
+            f"{tuple(labels.shape)}"  # type: ignore[union-attr]
+            + ("; wrap a single label: [label]" if ndim == 0 else "; flatten it first")
+        )
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
+        raise TypeError(
+            f"labels must be a list or 1-d tensor of integers, got {labels!r} "
+            f"({type(labels).__name__}); wrap a single label: [label]"
+        )
+    values = labels.tolist() if hasattr(labels, "tolist") else list(labels)
+    bad = [v for v in values
+           if isinstance(v, bool) or not isinstance(v, Integral) or not 0 <= v < len(TEXT_LABELS)]  # fmt: skip
     if bad:
         raise ValueError(f"labels must be integers in [0, 9], got {bad[:5]}")
-    return [TEXT_LABELS[v] for v in values]
+    return [TEXT_LABELS[int(v)] for v in values]

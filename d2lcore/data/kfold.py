@@ -36,6 +36,8 @@ def k_fold_indices(
         raise ValueError(f"k must be at least 2 (one fold validates, the others train), got {k}")
     if k > n:
         raise ValueError(f"k must be at most n = {n} (each fold needs an example), got k = {k}")
+    validate.boolean("shuffle", shuffle)
+    validate.generator("generator", generator)
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     folds = order.tensor_split(k)
     pairs = []

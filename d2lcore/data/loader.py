@@ -129,5 +129,6 @@ def load_array(
             f"{type(data_arrays).__name__}"
             + (f" of length {len(data_arrays)}" if isinstance(data_arrays, (tuple, list)) else "")
         )
+    validate.boolean("is_train", is_train)
     features, labels = data_arrays
     return ArrayLoader(features, labels, batch_size, shuffle=is_train)

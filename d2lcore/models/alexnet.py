@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._common import check_args, feature_shape, init_weights, scale
+from ._common import check_args, check_images, explain_failure, feature_shape, init_weights, scale
 
 __all__ = ["AlexNet"]
 
@@ -32,7 +32,8 @@ class AlexNet(nn.Module):
         small_stem: bool = False,
     ) -> None:
         super().__init__()
-        w = check_args(num_classes, width, hidden=hidden, dropout=dropout)
+        w = check_args(num_classes, width, in_channels=in_channels, small_stem=small_stem,
+                       hidden=hidden, dropout=dropout)  # fmt: skip
         c1, c2, c3, c4, c5 = (scale(c, w) for c in (96, 256, 384, 384, 256))
         stem = (3, 1, 1) if small_stem else (11, 4, 1)  # kernel, stride, padding
         self.features = nn.Sequential(
@@ -61,8 +62,15 @@ class AlexNet(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(hidden, num_classes),
         )
-        self.resolution = resolution
+        self.in_channels, self.resolution, self.small_stem = in_channels, resolution, small_stem
         init_weights(self)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features(X))
+        check_images("AlexNet", X, self.in_channels)
+        try:
+            return self.classifier(self.features(X))
+        except (RuntimeError, ValueError) as err:
+            clear = explain_failure(self, X, err, self.resolution, fixed=True)
+            if clear is None:
+                raise
+            raise clear from None

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .. import validate
-from ._common import check_args, feature_shape, init_weights, scale
+from ._common import check_args, check_images, explain_failure, feature_shape, init_weights, scale
 
 __all__ = ["Inception", "GoogLeNet", "INCEPTION_CONFIGS"]
 
@@ -37,6 +37,12 @@ class Inception(nn.Module):
 
     def __init__(self, in_channels: int, c1: int, c2: Sequence[int], c3: Sequence[int], c4: int) -> None:
         super().__init__()
+        for name, pair in (("c2", c2), ("c3", c3)):
+            if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
+                raise TypeError(
+                    f"{name} must be a pair (reduce_channels, out_channels) such as (96, 128): "
+                    f"a 1×1 conv then a {'3×3' if name == 'c2' else '5×5'} conv, got {pair!r}"
+                )
         for name, v in (("in_channels", in_channels), ("c1", c1), ("c2[0]", c2[0]), ("c2[1]", c2[1]),
                         ("c3[0]", c3[0]), ("c3[1]", c3[1]), ("c4", c4)):  # fmt: skip
             validate.positive_int(name, v)
@@ -80,7 +86,7 @@ class GoogLeNet(nn.Module):
         small_stem: bool = False,
     ) -> None:
         super().__init__()
-        w = check_args(num_classes, width)
+        w = check_args(num_classes, width, in_channels=in_channels, small_stem=small_stem)
         s = lambda c: scale(c, w)  # noqa: E731
         pool = lambda: nn.MaxPool2d(kernel_size=3, stride=2, padding=1)  # noqa: E731
         stem = (3, 1, 1) if small_stem else (7, 2, 3)  # kernel, stride, padding
@@ -107,8 +113,15 @@ class GoogLeNet(nn.Module):
         self.b5 = nn.Sequential(*stages[2], nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
         self.fc = nn.Linear(c_in, num_classes)
         feature_shape(nn.Sequential(self.b1, self.b2, self.b3, self.b4), in_channels, resolution, "GoogLeNet")
-        self.resolution = resolution
+        self.in_channels, self.resolution, self.small_stem = in_channels, resolution, small_stem
         init_weights(self)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.b5(self.b4(self.b3(self.b2(self.b1(X))))))
+        check_images("GoogLeNet", X, self.in_channels)
+        try:
+            return self.fc(self.b5(self.b4(self.b3(self.b2(self.b1(X))))))
+        except (RuntimeError, ValueError) as err:
+            clear = explain_failure(self, X, err, self.resolution, fixed=False)
+            if clear is None:
+                raise
+            raise clear from None

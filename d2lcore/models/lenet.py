@@ -35,6 +35,11 @@ def _activation(activation: Union[str, ModuleFactory]) -> ModuleFactory:
                 f"got {activation!r}"
             )
         return _ACTIVATIONS[activation]
+    if isinstance(activation, nn.Module):  # an instance: calling it would run its forward
+        raise TypeError(
+            f"activation must be a name or a module class such as nn.ReLU, got the module "
+            f"instance {activation!r}; pass the class (nn.ReLU, without parentheses)"
+        )
     if not callable(activation):
         raise TypeError(
             f"activation must be a name or a module class, got {type(activation).__name__}"
@@ -59,7 +64,7 @@ class LeNet(nn.Sequential):
         num_classes: int = 10,
     ) -> None:
         act = _activation(activation)
-        if pool not in _POOLS:
+        if not isinstance(pool, str) or pool not in _POOLS:
             raise ValueError(f"pool must be one of {sorted(_POOLS)}, got {pool!r}")
         validate.positive_int("num_classes", num_classes)
         Pool = _POOLS[pool]
@@ -94,7 +99,12 @@ class LeNet(nn.Sequential):
         return super().__getitem__(idx)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        """Classify a batch of images of shape (batch, channels, height, width)."""
+        """Classify a batch of images of shape (batch, channels, height, width).
+
+        The input is checked by its attributes only (type, dtype, rank, channels); an image
+        size the layers cannot take is explained once PyTorch has refused it, so that the
+        happy path pays nothing."""
+        validate.floating("X", X)
         channels = self.conv1.weight.shape[1]   # nn.Conv2d or the from-scratch Conv2D
         if X.ndim != 4 or X.shape[1] != channels:
             raise ValueError(
@@ -102,4 +112,45 @@ class LeNet(nn.Sequential):
                 "add the channel dimension with X.unsqueeze(1), or convert colour images to "
                 "one channel"
             )
-        return super().forward(X)
+        try:
+            return super().forward(X)
+        except RuntimeError:
+            side = self._input_side()
+            if side is None or tuple(X.shape[-2:]) == (side, side):
+                raise
+            raise ValueError(
+                f"LeNet takes {side}×{side} images (its fc1 expects {self.fc1.in_features} "
+                f"features), got {tuple(X.shape)}; resize the images to {side}×{side}, e.g. "
+                f"d2l.load_fashion_mnist(batch_size, resize={side})"
+            ) from None
+
+    def _input_side(self) -> int | None:
+        """The square image side whose features fill ``fc1`` exactly, found by walking the
+        layers' kernel, stride and padding (so a changed ``conv1`` is followed), or ``None``."""
+        try:
+            return self._walk_sides()
+        except (AttributeError, TypeError, ValueError, IndexError):  # layers changed beyond this
+            return None
+
+    def _walk_sides(self) -> int | None:
+        layers = list(self._modules.values())
+        if "flatten" not in self._modules or not isinstance(self.fc1, nn.Linear):
+            return None
+        body = layers[: list(self._modules).index("flatten")]
+        for side in range(1, 513):
+            h, c = side, self.conv1.weight.shape[1]
+            for layer in body:
+                k = getattr(layer, "kernel_size", None)
+                if k is None:
+                    continue
+                k, s, p = (v if isinstance(v, int) else v[0] for v in
+                           (k, getattr(layer, "stride", 1) or k, getattr(layer, "padding", 0)))  # fmt: skip
+                h = (h + 2 * p - k) // s + 1
+                weight = getattr(layer, "weight", None)
+                if weight is not None and weight.ndim == 4:
+                    c = weight.shape[0]
+                if h < 1:
+                    break
+            if h >= 1 and c * h * h == self.fc1.in_features:
+                return side
+        return None

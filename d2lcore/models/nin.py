@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from .. import validate
-from ._common import check_args, feature_shape, init_weights, scale
+from ._common import check_args, check_images, explain_failure, feature_shape, init_weights, scale
 
 __all__ = ["nin_block", "NiN"]
 
@@ -51,7 +51,8 @@ class NiN(nn.Module):
         small_stem: bool = False,
     ) -> None:
         super().__init__()
-        w = check_args(num_classes, width, dropout=dropout)
+        w = check_args(num_classes, width, in_channels=in_channels, small_stem=small_stem,
+                       dropout=dropout)  # fmt: skip
         c1, c2, c3 = (scale(c, w) for c in (96, 256, 384))
         stem = (3, 1, 1) if small_stem else (11, 4, 0)
         self.features = nn.Sequential(
@@ -67,8 +68,15 @@ class NiN(nn.Module):
         feature_shape(self.features, in_channels, resolution, "NiN")
         self.pool = nn.AdaptiveAvgPool2d((1, 1))
         self.flatten = nn.Flatten()
-        self.resolution = resolution
+        self.in_channels, self.resolution, self.small_stem = in_channels, resolution, small_stem
         init_weights(self)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.flatten(self.pool(self.features(X)))
+        check_images("NiN", X, self.in_channels)
+        try:
+            return self.flatten(self.pool(self.features(X)))
+        except (RuntimeError, ValueError) as err:
+            clear = explain_failure(self, X, err, self.resolution, fixed=False)
+            if clear is None:
+                raise
+            raise clear from None

@@ -21,18 +21,51 @@ support) and no dispatch mode such as ``FlopCounterMode`` is watching, and the n
 kernel otherwise. The module *is* an ``nn.AvgPool2d`` (same arguments, ``repr`` and
 ``state_dict``), so a model built with it prints and saves exactly as the book's does.
 ``benchmarks/README.md`` has the timings.
+
+Two of the questions the fast path asks have no public PyTorch API: whether a dispatch mode is
+active (``torch.utils._python_dispatch``) and whether oneDNN supports bfloat16 on this CPU
+(``torch.ops.mkldnn._is_mkldnn_bf16_supported``). Each is looked up when first needed, inside a
+``try``, and cached: should a PyTorch release move one, the convolution path is skipped (for
+every dtype, or for bfloat16) and the native pooling kernel runs; importing d2lcore never
+depends on them.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils._python_dispatch import is_in_torch_dispatch_mode
 
 __all__ = ["AvgPool2d"]
+
+
+@functools.lru_cache(maxsize=None)
+def _dispatch_mode_probe() -> Callable[[], bool] | None:
+    """PyTorch's private ``is_in_torch_dispatch_mode``, or ``None`` where it is gone."""
+    try:
+        from torch.utils._python_dispatch import is_in_torch_dispatch_mode
+    except Exception:  # noqa: BLE001 - moved or renamed in some release: no fast path
+        return None
+    return is_in_torch_dispatch_mode if callable(is_in_torch_dispatch_mode) else None
+
+
+def _no_dispatch_mode() -> bool:
+    """True when no dispatch mode (``FlopCounterMode``, a tracer) is active; False when one
+    is, or when this PyTorch cannot tell (then the pooling op itself runs, which is correct
+    either way)."""
+    probe = _dispatch_mode_probe()
+    return probe is not None and not probe()
+
+
+def _bf16_supported() -> bool:
+    """oneDNN's bfloat16 support on this CPU, through a private op; False where it is gone."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:  # noqa: BLE001 - AttributeError/RuntimeError when the op is missing
+        return False
 
 
 def _is_channels_last(x: torch.Tensor) -> bool:
@@ -46,7 +79,7 @@ def _onednn_dtypes() -> frozenset[torch.dtype]:
     if not torch.backends.mkldnn.is_available():
         return frozenset()
     dtypes = {torch.float32}
-    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    if _bf16_supported():
         dtypes.add(torch.bfloat16)
     return frozenset(dtypes)
 
@@ -70,7 +103,7 @@ class _AvgPool2x2(torch.autograd.Function):
         ctx.channels_last = _is_channels_last(x)  # type: ignore[attr-defined]
         # Under a dispatch mode (FlopCounterMode, a tracer) the pooling stays a pooling op, so
         # that d2l.count_flops and the benchmarks count no convolution FLOPs for it.
-        if x.dtype in _onednn_dtypes() and not is_in_torch_dispatch_mode():
+        if x.dtype in _onednn_dtypes() and _no_dispatch_mode():
             return _pool_as_convolution(x)
         return F.avg_pool2d(x, 2, 2)
 

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import validate
-from ._common import check_args, feature_shape, init_weights, scale
+from ._common import check_args, check_images, explain_failure, feature_shape, init_weights, scale
 
 __all__ = ["Residual", "ResNet", "ResNet18"]
 
@@ -25,6 +25,7 @@ class Residual(nn.Module):
         validate.positive_int("in_channels", in_channels)
         validate.positive_int("num_channels", num_channels)
         validate.positive_int("strides", strides)
+        validate.boolean("use_1x1conv", use_1x1conv)
         if not use_1x1conv and (in_channels != num_channels or strides != 1):
             raise ValueError(
                 f"use_1x1conv=False needs in_channels == num_channels and strides == 1 (the "
@@ -73,7 +74,13 @@ class ResNet(nn.Module):
         small_stem: bool = False,
     ) -> None:
         super().__init__()
-        w = check_args(num_classes, width)
+        w = check_args(num_classes, width, in_channels=in_channels, small_stem=small_stem)
+        if isinstance(num_residuals, (str, bytes)) or not isinstance(num_residuals, Sequence):
+            raise TypeError(
+                f"num_residuals must give the number of residual blocks of each of the 4 stages, "
+                f"e.g. (2, 2, 2, 2) for ResNet-18, got {num_residuals!r} "
+                f"({type(num_residuals).__name__})"
+            )
         if len(num_residuals) != 4:
             raise ValueError(f"num_residuals must give 4 stages, got {tuple(num_residuals)}")
         for n in num_residuals:
@@ -97,12 +104,19 @@ class ResNet(nn.Module):
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(c[3], num_classes)
         feature_shape(nn.Sequential(self.b1, self.b2, self.b3, self.b4, self.b5), in_channels, resolution, "ResNet")
-        self.resolution = resolution
+        self.in_channels, self.resolution, self.small_stem = in_channels, resolution, small_stem
         init_weights(self)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        X = self.b5(self.b4(self.b3(self.b2(self.b1(X)))))
-        return self.fc(self.flatten(self.pool(X)))
+        check_images(type(self).__name__, X, self.in_channels)
+        try:
+            Y = self.b5(self.b4(self.b3(self.b2(self.b1(X)))))
+        except (RuntimeError, ValueError) as err:
+            clear = explain_failure(self, X, err, self.resolution, fixed=False)
+            if clear is None:
+                raise
+            raise clear from None
+        return self.fc(self.flatten(self.pool(Y)))
 
 
 class ResNet18(ResNet):

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
@@ -15,6 +16,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from .. import validate
 
 __all__ = ["LayerInfo", "layer_summary", "count_parameters", "count_flops"]
+
+_MAX_INPUT_ELEMENTS = 64 * 1024 * 1024  # 256 MiB of float32 zeros
 
 
 @dataclass(frozen=True)
@@ -28,15 +31,37 @@ class LayerInfo:
     num_params: int
 
 
+def _module(model: object) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {model!r} ({type(model).__name__})")
+
+
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """The number of (trainable) parameters of ``model``."""
+    _module(model)
+    validate.boolean("trainable_only", trainable_only)
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
 def _input(model: nn.Module, input_shape: Sequence[int]) -> torch.Tensor:
+    _module(model)
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
+        raise TypeError(
+            f"input_shape must be a shape with the batch dimension, e.g. (1, 1, 28, 28), got "
+            f"{input_shape!r} ({type(input_shape).__name__})"
+        )
     shape = tuple(input_shape)
+    if not shape:
+        raise ValueError("input_shape must be a shape with the batch dimension, e.g. "
+                         "(1, 1, 28, 28), got ()")
     for s in shape:
         validate.positive_int("input_shape", s)
+    numel = math.prod(shape)
+    if numel > _MAX_INPUT_ELEMENTS:
+        raise ValueError(
+            f"input_shape {shape} has {numel:,} elements; at most {_MAX_INPUT_ELEMENTS:,} "
+            "(a batch of one 1024×1024 image with 64 channels) are supported"
+        )
     p = next(model.parameters(), None)
     device = p.device if p is not None else torch.device("cpu")
     dtype = p.dtype if p is not None and p.is_floating_point() else torch.float32
@@ -68,6 +93,7 @@ def layer_summary(
     Runs in evaluation mode without gradients, and restores the model's mode afterwards.
     """
     validate.positive_int("depth", depth)
+    validate.boolean("show", show)
     X = _input(model, input_shape)
     targets = [
         (name, m)
@@ -105,9 +131,17 @@ def layer_summary(
 def count_flops(model: nn.Module, input_shape: Sequence[int], *, backward: bool = False) -> int:
     """The floating-point operations of one forward pass (plus the backward pass when
     ``backward``) on an input of ``input_shape``, counted by ``FlopCounterMode`` (a
-    multiply-add counts as 2). Divide by the batch size for a per-example figure."""
+    multiply-add counts as 2). Divide by the batch size for a per-example figure.
+
+    The model is left as it was: the backward count runs it in training mode (batch norm then
+    updates its running statistics, dropout draws masks), so every buffer, every parameter's
+    ``.grad`` and the training flag are saved before and put back after.
+    """
+    validate.boolean("backward", backward)
     X = _input(model, input_shape)
     was_training = model.training
+    buffers = {name: b.detach().clone() for name, b in model.named_buffers()} if backward else {}
+    grads = {p: p.grad for p in model.parameters()} if backward else {}
     model.train(backward)
     try:
         with FlopCounterMode(display=False) as counter:
@@ -120,5 +154,10 @@ def count_flops(model: nn.Module, input_shape: Sequence[int], *, backward: bool 
     finally:
         model.train(was_training)
         if backward:
-            model.zero_grad(set_to_none=True)
+            with torch.no_grad():
+                for name, b in model.named_buffers():
+                    if name in buffers:
+                        b.copy_(buffers[name])
+            for p in model.parameters():
+                p.grad = grads.get(p)
     return int(counter.get_total_flops())

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .. import validate
-from ._common import check_args, feature_shape, init_weights, scale
+from ._common import check_args, check_images, explain_failure, feature_shape, init_weights, scale
 
 __all__ = ["VGG_CONFIGS", "vgg_block", "VGG", "vgg11"]
 
@@ -29,6 +29,7 @@ def vgg_block(num_convs: int, in_channels: int, out_channels: int, *, batch_norm
     validate.positive_int("num_convs", num_convs)
     validate.positive_int("in_channels", in_channels)
     validate.positive_int("out_channels", out_channels)
+    validate.boolean("batch_norm", batch_norm)
     layers: list[nn.Module] = []
     for _ in range(num_convs):
         layers.append(nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1))
@@ -62,9 +63,22 @@ class VGG(nn.Module):
         batch_norm: bool = False,
     ) -> None:
         super().__init__()
-        w = check_args(num_classes, width, hidden=hidden, dropout=dropout)
+        w = check_args(num_classes, width, in_channels=in_channels, hidden=hidden, dropout=dropout)
+        if isinstance(arch, (str, bytes)) or not isinstance(arch, Sequence):
+            raise TypeError(
+                f"arch must be a list of (num_convs, out_channels) blocks such as "
+                f"VGG_CONFIGS['vgg11'], got {arch!r} ({type(arch).__name__})"
+            )
         if not arch:
             raise ValueError("arch must list at least one (num_convs, out_channels) block, got none")
+        for i, block in enumerate(arch):
+            if isinstance(block, (str, bytes)) or not isinstance(block, Sequence) or len(block) != 2:
+                raise ValueError(
+                    f"arch[{i}] must be a pair (num_convs, out_channels) such as (2, 128), "
+                    f"got {block!r}"
+                )
+            validate.positive_int(f"arch[{i}] num_convs", block[0])
+            validate.positive_int(f"arch[{i}] out_channels", block[1])
         blocks, c_in = [], in_channels
         for num_convs, out_channels in arch:
             c_out = scale(out_channels, w)
@@ -83,11 +97,18 @@ class VGG(nn.Module):
             nn.Linear(hidden, num_classes),
         )
         self.arch = tuple(tuple(b) for b in arch)
-        self.resolution = resolution
+        self.in_channels, self.resolution = in_channels, resolution
         init_weights(self)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features(X))
+        check_images("VGG", X, self.in_channels)
+        try:
+            return self.classifier(self.features(X))
+        except (RuntimeError, ValueError) as err:
+            clear = explain_failure(self, X, err, self.resolution, fixed=True)
+            if clear is None:
+                raise
+            raise clear from None
 
 
 def vgg11(**kwargs: object) -> VGG:

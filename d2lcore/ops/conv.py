@@ -51,6 +51,15 @@ def _pair(name: str, value: object, *, positive: bool) -> tuple[int, int]:
     return v, v
 
 
+def _check_kernel(fn: str, name: str, K: torch.Tensor) -> None:
+    """A kernel with a zero-sized dimension has no weight to apply (``F.conv2d`` raises too)."""
+    if K.numel() == 0:
+        raise ValueError(
+            f"{fn}: {name} is empty (shape {tuple(K.shape)}); a kernel needs at least one "
+            f"row, column and channel"
+        )
+
+
 def _check_window(
     fn: str, in_hw: tuple[int, int], k: tuple[int, int], p: tuple[int, int], what: str = "kernel"
 ) -> None:
@@ -72,6 +81,7 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """
     validate.floating("X", X, ndim=2)
     validate.floating("K", K, ndim=2)
+    _check_kernel("corr2d", "K", K)
     h, w = K.shape
     _check_window("corr2d", tuple(X.shape), (h, w), (0, 0))  # type: ignore[arg-type]
     Y = X.new_zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), dtype=torch.result_type(X, K))
@@ -96,6 +106,7 @@ def corr2d_multi_in(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """
     validate.floating("X", X, ndim=3)
     validate.floating("K", K, ndim=3)
+    _check_kernel("corr2d_multi_in", "K", K)
     _check_channels("corr2d_multi_in", X, K, 0)
     return sum(corr2d(x, k) for x, k in zip(X, K))  # type: ignore[return-value]
 
@@ -107,6 +118,7 @@ def corr2d_multi_in_out(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """
     validate.floating("X", X, ndim=3)
     validate.floating("K", K, ndim=4)
+    _check_kernel("corr2d_multi_in_out", "K", K)
     _check_channels("corr2d_multi_in_out", X, K, 1)
     return torch.stack([corr2d_multi_in(X, k) for k in K], 0)
 
@@ -117,6 +129,7 @@ def corr2d_multi_in_out_1x1(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """
     validate.floating("X", X, ndim=3)
     validate.floating("K", K, ndim=4)
+    _check_kernel("corr2d_multi_in_out_1x1", "K", K)
     if K.shape[2:] != (1, 1):
         raise ValueError(
             f"corr2d_multi_in_out_1x1: K must be (c_o, c_i, 1, 1), got shape {tuple(K.shape)}"
@@ -235,6 +248,7 @@ def conv2d(
     """
     X, unbatched = _batched(X)
     validate.floating("weight", weight, ndim=4)
+    _check_kernel("conv2d", "weight", weight)
     s = _pair("stride", stride, positive=True)
     p = _pair("padding", padding, positive=False)
     c_o, c_i, k_h, k_w = weight.shape
@@ -252,6 +266,11 @@ def conv2d(
             raise ValueError(
                 f"conv2d: bias has shape {tuple(bias.shape)} but weight {tuple(weight.shape)} "
                 f"has {c_o} output channels; bias must be ({c_o},)"
+            )
+        if bias.dtype != X.dtype:  # as for weight: no silent promotion of the output
+            raise TypeError(
+                f"conv2d: X and weight are {X.dtype} but bias is {bias.dtype}; use one dtype, "
+                f"e.g. bias.to(X.dtype)"
             )
     X = X.permute(0, 2, 3, 1)  # channels last: each window row is contiguous in c
     if p != (0, 0):
@@ -320,6 +339,7 @@ class Conv2D(nn.Module):
         super().__init__()
         c_i = validate.positive_int("in_channels", in_channels)
         c_o = validate.positive_int("out_channels", out_channels)
+        validate.boolean("bias", bias)
         self.kernel_size = _pair("kernel_size", kernel_size, positive=True)
         self.stride = _pair("stride", stride, positive=True)
         self.padding = _pair("padding", padding, positive=False)

@@ -25,6 +25,17 @@ def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
             f"X has {X.shape[1]} features (shape {tuple(X.shape)}) but w has {w.shape[0]} "
             f"weights (shape {tuple(w.shape)}); w needs one weight per column of X"
         )
+    if w.ndim == 2 and w.shape[1] != 1:
+        raise ValueError(
+            f"w must be (d,) or (d, 1) (one output), got shape {tuple(w.shape)}"
+        )
+    if w.dtype != X.dtype:
+        raise TypeError(f"X is {X.dtype} but w is {w.dtype}; use one dtype, e.g. w.to(X.dtype)")
+    if b.ndim > 1 or b.numel() != 1:
+        # a (5,) or (1, 1) bias would broadcast Xw to a matrix instead of adding one number
+        raise ValueError(
+            f"b must be one number: a scalar tensor or shape (1,), got shape {tuple(b.shape)}"
+        )
     return X @ w + b
 
 
@@ -55,6 +66,9 @@ def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
     """
     validate.positive_float("lr", lr)
     validate.positive_int("batch_size", batch_size)
+    if isinstance(params, torch.Tensor):  # iterating a tensor would give its rows
+        raise TypeError("params must be a list of tensors such as [w, b], got one Tensor; "
+                        "wrap it: [w]")
     for param in params:
         if param.grad is None:
             raise ValueError(

@@ -92,6 +92,7 @@ def dropout_layer(
     """
     validate.floating("X", X)
     p = validate.probability("p", p)
+    validate.generator("generator", generator)
     if p == 0:
         return X
     if p == 1:
@@ -123,5 +124,7 @@ def xavier_uniform(
     variance) and b·Var(w) = 1 (backward pass keeps it). ``nn.Linear`` stores the transpose.
     """
     bound = xavier_bound(fan_in, fan_out, gain)
+    validate.floating_dtype("dtype", dtype)
+    validate.generator("generator", generator)
     W = torch.empty(fan_in, fan_out, dtype=dtype, device=device)
     return W.uniform_(-bound, bound, generator=generator)

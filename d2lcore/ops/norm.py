@@ -21,6 +21,8 @@ from .. import validate
 
 __all__ = ["batch_norm", "BatchNorm"]
 
+_HALF = (torch.bfloat16, torch.float16)
+
 
 def batch_norm(
     X: torch.Tensor,
@@ -42,11 +44,16 @@ def batch_norm(
     they are.
     """
     validate.floating("X", X, ndim=(2, 4))
+    validate.boolean("training", training)
     C = X.shape[1]
     for name, t in (("gamma", gamma), ("beta", beta), ("moving_mean", moving_mean), ("moving_var", moving_var)):
         validate.tensor(name, t, ndim=1)
         if t.shape[0] != C:
             raise ValueError(f"{name} must have shape ({C},) to match X's {C} features/channels, got {tuple(t.shape)}")
+        # No silent promotion of Y or of the running statistics (float64 statistics on float32
+        # X, say); float32 parameters on a bfloat16/float16 X (autocast) compute in float32.
+        if t.dtype != X.dtype and not (t.dtype == torch.float32 and X.dtype in _HALF):
+            raise TypeError(f"X is {X.dtype} but {name} is {t.dtype}; use one dtype, e.g. {name}.to(X.dtype)")
     validate.positive_float("eps", eps)
     validate.probability("momentum", momentum)
     shape = (1, C) if X.ndim == 2 else (1, C, 1, 1)
@@ -82,7 +89,7 @@ class BatchNorm(nn.Module):
     def __init__(self, num_features: int, num_dims: int, *, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()
         validate.positive_int("num_features", num_features)
-        if num_dims not in (2, 4):
+        if isinstance(num_dims, bool) or num_dims not in (2, 4):
             raise ValueError(f"num_dims must be 2 (after a linear layer) or 4 (after a conv), got {num_dims!r}")
         self.num_features, self.num_dims = num_features, num_dims
         self.eps = validate.positive_float("eps", eps)
