@@ -123,3 +123,19 @@ def test_notebook_detection(monkeypatch: pytest.MonkeyPatch) -> None:
     assert progress_module.in_notebook() and d2l.Progress().live
     monkeypatch.setattr(IPython, "get_ipython", lambda: TerminalInteractiveShell())
     assert not progress_module.in_notebook() and not d2l.Progress().live
+
+
+def test_pages_print_the_summary_once() -> None:
+    """Progress prints ``history.summary()`` when training ends; a page cell that trains with it
+    and prints the summary again shows the line twice (issue 18, item 4: 4.2, 4.3, 4.6)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    cells = []
+    for page in sorted((root / "chapters").glob("ch*/*.md")):
+        for cell in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)\n```", page.read_text("utf-8"), re.S):
+            if "Progress(" in cell:
+                cells.append((page.name, cell))
+    assert len(cells) >= 10  # the training cells were found
+    twice = [name for name, cell in cells if re.search(r"print\([^)]*\.summary\(\)", cell)]
+    assert twice == [], f"cells that print the summary Progress already printed: {twice}"
