@@ -16,10 +16,12 @@ export D2LCORE_RESULTS ?= $(abspath $(BUILD))/results
 # Keep matplotlib's and other caches inside the build folder.
 export MPLCONFIGDIR := $(abspath $(BUILD))/.mplconfig
 
-.PHONY: help venv book book-strict test unit nbtest clean site-test binder-test serve
+.PHONY: help venv book book-strict test unit nbtest clean site-test binder-test serve pdf lab
 
 help:
 	@echo "make book   - build the website (full mode) into $(BUILD)/html"
+	@echo "make pdf    - the built website as one PDF, $(BUILD)/pdf/book.pdf (after make book)"
+	@echo "make lab    - JupyterLab with every page opening as a notebook (Jupytext)"
 	@echo "make test   - unit tests and every notebook under nbval (quick mode)"
 	@echo "make bench  - d2lcore's training speed against the book's d2l, and notebook times"
 	@echo "make serve  - serve the built website at http://127.0.0.1:8000"
@@ -45,7 +47,8 @@ book-strict: venv
 	rm -rf $(BUILD)/html $(BUILD)/.doctrees $(BUILD)/jupyter_execute $(BUILD)/.jupyter_cache_quick
 	mkdir -p $(BUILD)
 	sed -e 's|cache: _build/.jupyter_cache$$|cache: _build/.jupyter_cache_quick|' \
-	    -e 's|d2l_site: _ext$$|d2l_site: $(CURDIR)/_ext|' _config.yml > $(BUILD)/_config_quick.yml
+	    -e 's|d2l_site: _ext$$|d2l_site: $(CURDIR)/_ext|' \
+	    -e 's|d2l_live: _ext |d2l_live: $(CURDIR)/_ext |' _config.yml > $(BUILD)/_config_quick.yml
 	$(VENV)/bin/jupyter-book build . --path-output . --config $(BUILD)/_config_quick.yml -n -W --keep-going
 
 unit: venv
@@ -55,11 +58,29 @@ unit: venv
 # _toc.yml loads with all its assets, typeset math, no request off the site, working navigation
 # and search. Run after `make book-strict` (CI) or `make book`.
 site-test: venv
-	D2L_SITE_TEST=1 D2L_REQUIRE_CAPTIONS=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_site.py
+	D2L_SITE_TEST=1 D2L_REQUIRE_CAPTIONS=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_site*.py
 
 # The Binder environment built from binder/ in a fresh virtual environment, executing a notebook.
 binder-test: venv
 	D2L_BINDER_TEST=1 D2LCORE_QUICK=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_binder_env.py
+
+# The whole book as one PDF: every page of _toc.yml printed by chromium from the built website
+# (run `make book` or `make book-strict` first), merged behind a linked contents page, with
+# bookmarks; also copied to $(BUILD)/html/book.pdf, which each page's download menu links.
+pdf: venv
+	$(PY) _ext/book_pdf.py --html $(BUILD)/html --out $(BUILD)/pdf/book.pdf
+	D2L_PDF_TEST=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_pdf.py
+
+# JupyterLab on the repository, each page (.md) opening as a notebook through Jupytext
+# (JupyterLab's settings for this session live in $(BUILD)/lab-settings). LAB_ARGS adds options,
+# e.g. LAB_ARGS="--no-browser --port 8890".
+LAB_SETTINGS := $(abspath $(BUILD))/lab-settings
+LAB_ARGS ?=
+lab: venv
+	mkdir -p $(LAB_SETTINGS)/@jupyterlab/docmanager-extension
+	printf '%s\n' '{"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}' \
+	  > $(LAB_SETTINGS)/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings
+	JUPYTERLAB_SETTINGS_DIR=$(LAB_SETTINGS) $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS)
 
 # Read the built website at http://127.0.0.1:8000 (math, search and figures all served locally).
 serve:
