@@ -159,9 +159,7 @@ def _read(path: Path) -> Result:
 
 
 def _is_main_process() -> bool:
-    """False on every rank but 0 of a distributed run (``torchrun`` sets ``RANK``), so that a
-    run on several processes writes its results once."""
+    """False on every rank but 0 of a distributed run (``torchrun`` with an initialised process
+    group, as DDP needs), so that a run on several processes writes its results once."""
     dist = torch.distributed
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank() == 0
-    return os.environ.get("RANK", "0").strip() in ("", "0")
+    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0

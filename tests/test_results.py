@@ -75,10 +75,15 @@ def test_modes_are_kept_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_only_rank_zero_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quick_mode: None) -> None:
-    monkeypatch.setenv("RANK", "1")  # what torchrun sets on the second process
+    import torch.distributed as dist
+
+    rank = {"value": 1}  # the second process of a torchrun job, its process group initialised
+    monkeypatch.setattr(dist, "is_available", lambda: True)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "get_rank", lambda group=None: rank["value"])
     path = d2l.record("6.6", "LeNet", _history([0.5]), device="cpu", directory=tmp_path)
     assert not path.exists() and list(tmp_path.iterdir()) == []
-    monkeypatch.setenv("RANK", "0")
+    rank["value"] = 0
     assert d2l.record("6.6", "LeNet", _history([0.5]), device="cpu", directory=tmp_path) == path
     assert path.is_file()
 
