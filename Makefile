@@ -18,14 +18,11 @@ export MPLCONFIGDIR := $(abspath $(BUILD))/.mplconfig
 
 .PHONY: help venv book book-strict test unit nbtest clean site-test binder-test serve pdf lab
 
-help:
-	@echo "make book   - build the website (full mode) into $(BUILD)/html"
-	@echo "make pdf    - the built website as one PDF, $(BUILD)/pdf/book.pdf (after make book)"
-	@echo "make lab    - JupyterLab with every page opening as a notebook (Jupytext)"
-	@echo "make test   - unit tests and every notebook under nbval (quick mode)"
-	@echo "make bench  - d2lcore's training speed against the book's d2l, and notebook times"
-	@echo "make serve  - serve the built website at http://127.0.0.1:8000"
-	@echo "make clean  - remove build outputs (keeps .venv)"
+# `make help` lists every target that has a `## what it does` comment on its line (a test
+# checks that every target has one).
+help: ## list the targets
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/\1\t\2/' | \
+	  awk -F'\t' '{printf "make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,16 +31,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed ## create .venv and install d2lcore with the book and test tools
 
-book: venv
+book: venv ## build the website (full mode) into _build/html
 	$(VENV)/bin/jupyter-book build . --path-output .
 	@echo "The website is in $(abspath $(BUILD))/html: open $(abspath $(BUILD))/html/index.html"
 
 # Strict build on a clean build folder: warnings are errors, a failing cell fails the build.
 # It runs in the quick mode with its own execution cache, so it never mixes with full outputs.
 book-strict: export D2LCORE_QUICK = 1
-book-strict: venv
+book-strict: venv ## build the website in the quick mode, warnings as errors (CI)
 	rm -rf $(BUILD)/html $(BUILD)/.doctrees $(BUILD)/jupyter_execute $(BUILD)/.jupyter_cache_quick
 	mkdir -p $(BUILD)
 	sed -e 's|cache: _build/.jupyter_cache$$|cache: _build/.jupyter_cache_quick|' \
@@ -51,23 +48,23 @@ book-strict: venv
 	    -e 's|d2l_live: _ext |d2l_live: $(CURDIR)/_ext |' _config.yml > $(BUILD)/_config_quick.yml
 	$(VENV)/bin/jupyter-book build . --path-output . --config $(BUILD)/_config_quick.yml -n -W --keep-going
 
-unit: venv
+unit: venv ## d2lcore's unit tests
 	$(PY) -m pytest tests --ignore=tests/browser
 
 # The built website in a real browser (Debian's chromium driven by Playwright): every page of
 # _toc.yml loads with all its assets, typeset math, no request off the site, working navigation
 # and search. Run after `make book-strict` (CI) or `make book`.
-site-test: venv
+site-test: venv ## check the built website in a real browser (after book or book-strict)
 	D2L_SITE_TEST=1 D2L_REQUIRE_CAPTIONS=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_site*.py
 
 # The Binder environment built from binder/ in a fresh virtual environment, executing a notebook.
-binder-test: venv
+binder-test: venv ## build the Binder environment in a fresh venv and run a notebook there
 	D2L_BINDER_TEST=1 D2LCORE_QUICK=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_binder_env.py
 
 # The whole book as one PDF: every page of _toc.yml printed by chromium from the built website
 # (run `make book` or `make book-strict` first), merged behind a linked contents page, with
 # bookmarks; also copied to $(BUILD)/html/book.pdf, which each page's download menu links.
-pdf: venv
+pdf: venv ## the built website as one PDF, _build/pdf/book.pdf (after book or book-strict)
 	$(PY) _ext/book_pdf.py --html $(BUILD)/html --out $(BUILD)/pdf/book.pdf
 	D2L_PDF_TEST=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_pdf.py
 
@@ -76,17 +73,17 @@ pdf: venv
 # e.g. LAB_ARGS="--no-browser --port 8890".
 LAB_SETTINGS := $(abspath $(BUILD))/lab-settings
 LAB_ARGS ?=
-lab: venv
+lab: venv ## JupyterLab on the repository, every page opening as a notebook (Jupytext)
 	mkdir -p $(LAB_SETTINGS)/@jupyterlab/docmanager-extension
 	printf '%s\n' '{"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}' \
 	  > $(LAB_SETTINGS)/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings
 	JUPYTERLAB_SETTINGS_DIR=$(LAB_SETTINGS) $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS)
 
 # Read the built website at http://127.0.0.1:8000 (math, search and figures all served locally).
-serve:
+serve: ## serve the built website at http://127.0.0.1:8000
 	$(PY) -m http.server --bind 127.0.0.1 --directory $(BUILD)/html 8000
 
-nbtest: venv
+nbtest: venv ## run every notebook under nbval (quick mode)
 	rm -rf $(NB_DIR) && mkdir -p $(NB_DIR)
 	cd chapters && find . -name 'ch*.md' | while read f; do \
 	  mkdir -p "../$(NB_DIR)/$$(dirname $$f)"; \
@@ -95,7 +92,7 @@ nbtest: venv
 	D2LCORE_QUICK=1 $(PY) -m pytest --nbval-lax -p no:randomly -o addopts="" --rootdir $(NB_DIR) $(NB_DIR)
 
 test: export D2LCORE_QUICK = 1
-test: unit nbtest
+test: unit nbtest ## every test: unit tests and nbval over every notebook (quick mode)
 
 # Speed (benchmarks/README.md): d2lcore's fit against the book's d2l package, side by side, then
 # every notebook timed in the quick mode (BENCH_NOTEBOOKS=--full adds the full mode, about half
@@ -109,9 +106,9 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 	touch $@
 
 .PHONY: bench
-bench: $(VENV)/.bench-installed
+bench: $(VENV)/.bench-installed ## d2lcore's training speed against the book's d2l, and notebook times
 	$(PY) benchmarks/bench_training.py $(BENCH_ARGS)
 	$(PY) benchmarks/time_notebooks.py $(BENCH_NOTEBOOKS)
 
-clean:
+clean: ## remove build outputs (keeps .venv)
 	rm -rf $(BUILD)
