@@ -259,15 +259,16 @@ def merge(entries: list[Entry], page_pdfs: list[Path], workdir: Path, out: Path)
                 target_page_index=page_of[target], fit=Fit.fit(),
             ))
     # The outline: 目录, then each chapter (part) with its sections, and the other pages.
-    writer.add_outline_item("目录", 0)
+    writer.add_outline_item(title="目录", page_number=0)
     parents: dict[str, object] = {}
     for entry in entries:
         if entry.part is None:
-            writer.add_outline_item(entry.title, entry.first_page)
+            writer.add_outline_item(title=entry.title, page_number=entry.first_page)
             continue
         if entry.part not in parents:
-            parents[entry.part] = writer.add_outline_item(entry.part, entry.first_page)
-        writer.add_outline_item(entry.title, entry.first_page, parent=parents[entry.part])
+            parents[entry.part] = writer.add_outline_item(title=entry.part, page_number=entry.first_page)
+        writer.add_outline_item(title=entry.title, page_number=entry.first_page,
+                                parent=parents[entry.part])
     writer.page_mode = "/UseOutlines"
     writer.add_metadata({"/Title": BOOK_TITLE, "/Author": "D2L Companion contributors"})
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -28,10 +28,12 @@
   }
 
   var shown = false;
+  var startedAt = 0;
   /* Replace the launch button's progress with a message saying why and what to do instead. */
   function showUnavailable(reason) {
     if (shown) return;
     shown = true;
+    window.d2lLiveElapsedMs = performance.now() - startedAt;  // for the site tests
     var cfg = settings();
     var files = downloads();
     var host = cfg.binderUrl.replace(/^https?:\/\//, "");
@@ -112,6 +114,7 @@
   function initThebe() {
     var cfg = settings();
     var seconds = Math.round(cfg.timeoutMs / 1000);
+    startedAt = performance.now();
     setButtonText("正在连接 Binder（最多等待 " + seconds + " 秒）……");
     window.d2lLiveState = "probing";
     Promise.all([probeBinder(cfg), loadThebe(cfg)]).then(function () {
