@@ -185,7 +185,7 @@ def test_results_page_shows_one_mode_and_no_build_paths(open_page) -> None:
     assert not re.search(r"(/_build/|/work/|/home/|/tmp/|\\\\_build|results found in)", text), text[:3000]
     # No setup code on the page: the only visible code is the figure's (collapsed).
     visible_code = page.evaluate("""() => [...document.querySelectorAll('.cell .cell_input')]
-        .filter(e => e.offsetParent !== null).length""")
+        .filter(e => e.offsetParent !== null && !e.closest('details:not([open])')).length""")
     assert visible_code == 0
 
 
