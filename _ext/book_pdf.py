@@ -280,6 +280,19 @@ def merge(entries: list[Entry], page_pdfs: list[Path], workdir: Path, out: Path)
     return len(writer.pages)
 
 
+def mark_pages(html_dir: Path) -> int:
+    """Switch on the download menu's "全书 PDF" entry in every page (``bookPdfBuilt``, written by
+    ``_ext/d2l_live.py``); returns the number of pages changed."""
+    changed = 0
+    for page in html_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if '"bookPdfBuilt": false' in text:
+            page.write_text(text.replace('"bookPdfBuilt": false', '"bookPdfBuilt": true'),
+                            encoding="utf-8")
+            changed += 1
+    return changed
+
+
 def build(html_dir: Path, out: Path, toc: Path = ROOT / "_toc.yml") -> int:
     """Print and merge the book; returns the number of PDF pages."""
     if not (html_dir / "index.html").is_file():
@@ -294,6 +307,7 @@ def build(html_dir: Path, out: Path, toc: Path = ROOT / "_toc.yml") -> int:
         pdfs = print_pages(base_url, entries, Path(tmp))
         pages = merge(entries, pdfs, Path(tmp), out)
     shutil.copy(out, html_dir / "book.pdf")
+    mark_pages(html_dir)
     print(f"book_pdf: {out} ({pages} pages, {len(entries)} sections) in "
           f"{time.perf_counter() - start:.0f} s; linked from the site as book.pdf")
     return pages

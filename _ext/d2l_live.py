@@ -23,8 +23,9 @@ narrow: one row per notebook with its title (not its path), its run time and whe
 now or came from the cache, and a total; readable at 390 px.
 
 **PDF.** ``make pdf`` (``_ext/book_pdf.py``) prints every page to ``_build/pdf/book.pdf`` and
-copies it to ``<html>/book.pdf``; each page's download menu gets a "全书 PDF" entry, which the
-script shows only when that file is there.
+copies it to ``<html>/book.pdf``; each page's download menu gets a "全书 PDF" entry, shown only
+when that file is there: ``make pdf`` sets ``bookPdfBuilt`` in every page it printed (no request
+is made to find out), and a later build sets it when the file exists.
 """
 
 from __future__ import annotations
@@ -152,6 +153,8 @@ def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict,
         "timeoutMs": int(app.config.d2l_live_timeout_s * 1000),
         "readme": _readme_url(app),
         "bookPdf": pathto(BOOK_PDF, 1),
+        # `make pdf` turns this on in every page once it has written <html>/book.pdf.
+        "bookPdfBuilt": (Path(app.outdir) / BOOK_PDF).is_file(),
     }
     for i, js in enumerate(scripts):
         body = getattr(js, "attributes", {}).get("body", "")

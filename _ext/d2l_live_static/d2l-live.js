@@ -149,13 +149,10 @@
     });
   }
 
-  /* The whole-book PDF: the menu entry appears only when `make pdf` put book.pdf on the site. */
+  /* The whole-book PDF: the menu entry appears only when `make pdf` put book.pdf on the site
+   * (it sets bookPdfBuilt in every page; a build after it sets it when the file is there). */
   function showBookPdf() {
-    var cfg = settings();
-    if (!cfg.bookPdf || location.protocol === "file:") return;
-    fetch(cfg.bookPdf, { method: "HEAD", cache: "no-store" }).then(function (r) {
-      if (r.ok) document.documentElement.classList.add("d2l-has-book-pdf");
-    }).catch(function () {});
+    if (settings().bookPdfBuilt) document.documentElement.classList.add("d2l-has-book-pdf");
   }
 
   // sphinx-thebe's script (async) defines its own initThebe; the load event comes after it.
