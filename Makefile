@@ -16,7 +16,7 @@ export D2LCORE_RESULTS ?= $(abspath $(BUILD))/results
 # Keep matplotlib's and other caches inside the build folder.
 export MPLCONFIGDIR := $(abspath $(BUILD))/.mplconfig
 
-.PHONY: help venv book book-strict test unit nbtest clean site-test binder-test serve
+.PHONY: help venv book book-strict test unit nbtest clean site-test binder-test serve pdf lab
 
 # `make help` lists every target that has a `## what it does` comment on its line (a test
 # checks that every target has one).
@@ -44,7 +44,8 @@ book-strict: venv ## build the website in the quick mode, warnings as errors (CI
 	rm -rf $(BUILD)/html $(BUILD)/.doctrees $(BUILD)/jupyter_execute $(BUILD)/.jupyter_cache_quick
 	mkdir -p $(BUILD)
 	sed -e 's|cache: _build/.jupyter_cache$$|cache: _build/.jupyter_cache_quick|' \
-	    -e 's|d2l_site: _ext$$|d2l_site: $(CURDIR)/_ext|' _config.yml > $(BUILD)/_config_quick.yml
+	    -e 's|d2l_site: _ext$$|d2l_site: $(CURDIR)/_ext|' \
+	    -e 's|d2l_live: _ext |d2l_live: $(CURDIR)/_ext |' _config.yml > $(BUILD)/_config_quick.yml
 	$(VENV)/bin/jupyter-book build . --path-output . --config $(BUILD)/_config_quick.yml -n -W --keep-going
 
 unit: venv ## d2lcore's unit tests
@@ -54,11 +55,29 @@ unit: venv ## d2lcore's unit tests
 # _toc.yml loads with all its assets, typeset math, no request off the site, working navigation
 # and search. Run after `make book-strict` (CI) or `make book`.
 site-test: venv ## check the built website in a real browser (after book or book-strict)
-	D2L_SITE_TEST=1 D2L_REQUIRE_CAPTIONS=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_site.py
+	D2L_SITE_TEST=1 D2L_REQUIRE_CAPTIONS=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_site*.py
 
 # The Binder environment built from binder/ in a fresh virtual environment, executing a notebook.
 binder-test: venv ## build the Binder environment in a fresh venv and run a notebook there
 	D2L_BINDER_TEST=1 D2LCORE_QUICK=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_binder_env.py
+
+# The whole book as one PDF: every page of _toc.yml printed by chromium from the built website
+# (run `make book` or `make book-strict` first), merged behind a linked contents page, with
+# bookmarks; also copied to $(BUILD)/html/book.pdf, which each page's download menu links.
+pdf: venv ## the built website as one PDF, _build/pdf/book.pdf (after book or book-strict)
+	$(PY) _ext/book_pdf.py --html $(BUILD)/html --out $(BUILD)/pdf/book.pdf
+	D2L_PDF_TEST=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_pdf.py
+
+# JupyterLab on the repository, each page (.md) opening as a notebook through Jupytext
+# (JupyterLab's settings for this session live in $(BUILD)/lab-settings). LAB_ARGS adds options,
+# e.g. LAB_ARGS="--no-browser --port 8890".
+LAB_SETTINGS := $(abspath $(BUILD))/lab-settings
+LAB_ARGS ?=
+lab: venv ## JupyterLab on the repository, every page opening as a notebook (Jupytext)
+	mkdir -p $(LAB_SETTINGS)/@jupyterlab/docmanager-extension
+	printf '%s\n' '{"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}' \
+	  > $(LAB_SETTINGS)/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings
+	JUPYTERLAB_SETTINGS_DIR=$(LAB_SETTINGS) $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS)
 
 # Read the built website at http://127.0.0.1:8000 (math, search and figures all served locally).
 serve: ## serve the built website at http://127.0.0.1:8000

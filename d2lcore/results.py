@@ -2,7 +2,10 @@
 
 Each trained section calls :func:`record` once per run; the results page calls
 :func:`load_results` and shows the book's published numbers beside ours. Files are JSON, one
-per (section, name), written atomically into :func:`d2lcore.config.results_dir`.
+per (section, name), written atomically into ``<results folder>/<mode>/`` (the results folder
+is :func:`d2lcore.config.results_dir`; the mode is ``quick`` or ``full``), so that a quick run
+(``make test``, CI) never shows up among the full results of ``make book``. Under ``torchrun``
+only rank 0 writes.
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ from pathlib import Path
 
 import torch
 
-from . import config
+from . import config, distributed
 from .train import History
 
 __all__ = ["Result", "record", "load_results"]
+
+_DEVICE_TYPES = ("cpu", "cuda", "mps")
+_MODES = ("full", "quick")
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,9 @@ def record(
     device: str | torch.device | None = None,
     directory: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """Write ``history``'s final numbers for the results page; returns the file written."""
+    """Write ``history``'s final numbers for the results page into ``<results folder>/<mode>/``;
+    returns the file. Samples per second are the last epoch's (as ``history.summary()`` prints
+    them). On a rank other than 0 of a distributed run nothing is written."""
     if not isinstance(section, str) or not re.fullmatch(r"\d+\.\d+", section):
         raise ValueError(f"section must be a book section number like '6.6', got {section!r}")
     if not isinstance(name, str) or not re.search(r"[A-Za-z0-9]", name):
@@ -58,40 +66,92 @@ def record(
         raise TypeError(f"history must be the History that fit returns, got {type(history).__name__}")
     if len(history) == 0:
         raise ValueError("history is empty: record needs a run with at least one finished epoch")
-    if book_test_acc is not None and not (isinstance(book_test_acc, (int, float)) and 0 <= book_test_acc <= 1):
-        raise ValueError(f"book_test_acc must be an accuracy in [0, 1] (or None), got {book_test_acc!r}")
+    if book_test_acc is not None and (
+        isinstance(book_test_acc, bool) or not isinstance(book_test_acc, (int, float))
+        or not 0 <= book_test_acc <= 1
+    ):
+        raise ValueError(
+            f"book_test_acc must be the book's test accuracy, a number in [0, 1] (or None), "
+            f"got {book_test_acc!r}"
+        )
+    device_name = str(device if device is not None else config.device())
+    if not isinstance(device, (str, torch.device, type(None))) or not re.fullmatch(
+        rf"(?:{'|'.join(_DEVICE_TYPES)})(?::\d+)?", device_name
+    ):
+        raise ValueError(
+            f"device must be the device the run used: one of {list(_DEVICE_TYPES)} (optionally "
+            f"with an index, like 'cuda:0'), or a torch.device; got {device!r}"
+        )
     final = history.final
+    mode = config.mode()
     result = Result(
         section=section,
         name=name,
-        mode=config.mode(),
-        device=str(device if device is not None else config.device()),
+        mode=mode,
+        device=device_name,
         epochs=len(history),
         train_loss=final.train_loss,
         train_acc=final.train_acc,
         test_acc=final.test_acc,
-        examples_per_sec=sum(e.examples_per_sec for e in history.epochs) / len(history),
+        # The last epoch's rate: the number the pages print (history.summary()).
+        examples_per_sec=final.examples_per_sec,
         seconds=history.seconds,
         book_test_acc=book_test_acc,
         machine=f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
     )
-    folder = config.results_dir(directory)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _mode_folder(directory, mode)
     slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
     path = folder / f"{section}__{slug}.json"
+    if not distributed.is_main_process():  # under torchrun, rank 0 alone writes
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(asdict(result), indent=1))
     os.replace(tmp, path)
     return path
 
 
-def load_results(directory: str | os.PathLike[str] | None = None) -> list[Result]:
-    """All recorded results, ordered by section number then name."""
-    folder = config.results_dir(directory)
-    results = [Result(**json.loads(p.read_text())) for p in folder.glob("*__*.json")]
+def load_results(
+    directory: str | os.PathLike[str] | None = None, *, mode: str | None = None
+) -> list[Result]:
+    """The results recorded in ``mode`` (default: the mode of this run,
+    :func:`d2lcore.config.mode`), ordered by section number then name."""
+    if mode is None:
+        mode = config.mode()
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {list(_MODES)} (or None for this run's), got {mode!r}")
+    folder = _mode_folder(directory, mode)
+    results = [_read(p) for p in sorted(folder.glob("*__*.json"))]
 
     def key(r: Result) -> tuple[int, int, str]:
         chapter, sec = r.section.split(".")
         return int(chapter), int(sec), r.name
 
     return sorted(results, key=key)
+
+
+def _mode_folder(directory: str | os.PathLike[str] | None, mode: str) -> Path:
+    """``<results folder>/<mode>``; a results folder that is a file is an error naming it."""
+    root = config.results_dir(directory)
+    source = "directory" if directory is not None else "D2LCORE_RESULTS (or its default)"
+    for path in (root, root / mode):
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(
+                f"the results folder {path} (from {source}) is a file, not a folder; point "
+                f"{source.split(' ')[0]} at a folder (e.g. _build/results) or remove the file"
+            )
+    return root / mode
+
+
+def _read(path: Path) -> Result:
+    """One result file, or an error that names the file and what is wrong with it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+        return Result(**data)
+    except (ValueError, TypeError) as err:  # JSONDecodeError is a ValueError
+        raise ValueError(
+            f"the results file {path} is not a result written by d2lcore.record ({err}); "
+            f"delete it and re-run its page"
+        ) from err

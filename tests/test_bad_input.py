@@ -410,6 +410,15 @@ TRAIN = [
 
 _H1 = d2l.History([d2l.EpochStats(1, 0.5, 0.8, None, 0.7, 100.0, 1.0)])
 
+
+def _corrupt_results() -> str:
+    """A results folder (in the test's working directory) whose one file is cut short."""
+    folder = os.path.abspath("results")
+    os.makedirs(os.path.join(folder, "full"), exist_ok=True)
+    with open(os.path.join(folder, "full", "6.6__lenet.json"), "w") as f:
+        f.write('{"section": "6.6", "name": ')
+    return folder
+
 REPORTING = [
     bad("Progress-metrics-unknown", lambda: d2l.Progress(["accuracy"]), ValueError,
         r"metrics must be a list of names from \['train_loss', 'train_acc', 'test_loss', "
@@ -439,7 +448,24 @@ REPORTING = [
         directory="/nonexistent"), TypeError, r"history must be the History that fit returns, got dict"),
     bad("record-book-acc", lambda: d2l.record("6.6", "LeNet", _H1, book_test_acc=77.9,
         directory="/nonexistent"), ValueError,
-        r"book_test_acc must be an accuracy in \[0, 1\] \(or None\), got 77\.9"),
+        r"book_test_acc must be the book's test accuracy, a number in \[0, 1\] \(or None\), got 77\.9"),
+    bad("record-book-acc-bool", lambda: d2l.record("6.6", "LeNet", _H1, book_test_acc=True,
+        directory="/nonexistent"), ValueError,
+        r"book_test_acc must be the book's test accuracy, a number in \[0, 1\] \(or None\), got True"),
+    bad("record-device-tpu", lambda: d2l.record("6.6", "LeNet", _H1, device="tpu",
+        directory="/nonexistent"), ValueError,
+        r"device must be the device the run used: one of \['cpu', 'cuda', 'mps'\] .*got 'tpu'"),
+    bad("record-results-folder-is-a-file", _env("D2LCORE_RESULTS", __file__,
+        lambda: d2l.record("6.6", "LeNet", _H1, device="cpu")), NotADirectoryError,
+        r"the results folder .*test_bad_input\.py \(from D2LCORE_RESULTS.*\) is a file, not a folder"),
+    bad("load_results-folder-is-a-file", _env("D2LCORE_RESULTS", __file__,
+        d2l.load_results), NotADirectoryError,
+        r"the results folder .*test_bad_input\.py \(from D2LCORE_RESULTS.*\) is a file, not a folder"),
+    bad("load_results-corrupt-json", lambda: d2l.load_results(_corrupt_results(), mode="full"), ValueError,
+        r"the results file .*full/6\.6__lenet\.json is not a result written by d2lcore\.record "
+        r"\(.*\); delete it and re-run its page"),
+    bad("load_results-mode", lambda: d2l.load_results("/nonexistent", mode="fast"), ValueError,
+        r"mode must be one of \['full', 'quick'\] \(or None for this run's\), got 'fast'"),
 ]
 
 # --- ops.mlp, data.kfold, ops.conv (chapters 4 and 6; their engineers add rows here) ---------

@@ -149,3 +149,19 @@ def test_progress_checks_its_arguments(kwargs: dict, error: type[Exception], mes
 def test_progress_takes_good_arguments() -> None:
     p = d2l.Progress(live=False, ylim=[0, 1], figsize=(4, 3), stream=io.StringIO(), title="LeNet")
     assert p.live is False and p.ylim == [0, 1] and p.title == "LeNet"
+
+
+def test_pages_print_the_summary_once() -> None:
+    """Progress prints ``history.summary()`` when training ends; a page cell that trains with it
+    and prints the summary again shows the line twice (as 4.2, 4.3 and 4.6 once did)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    cells = []
+    for page in sorted((root / "chapters").glob("ch*/*.md")):
+        for cell in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)\n```", page.read_text("utf-8"), re.S):
+            if "Progress(" in cell:
+                cells.append((page.name, cell))
+    assert len(cells) >= 10  # the training cells were found
+    twice = [name for name, cell in cells if re.search(r"print\([^)]*\.summary\(\)", cell)]
+    assert twice == [], f"cells that print the summary Progress already printed: {twice}"

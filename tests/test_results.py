@@ -21,15 +21,15 @@ def _history(accs: list[float]) -> d2l.History:
 def test_record_writes_the_final_numbers(tmp_path: Path, quick_mode: None) -> None:
     path = d2l.record("6.6", "LeNet (book)", _history([0.5, 0.7, 0.8]), book_test_acc=0.779,
                       device="cpu", directory=tmp_path)
-    assert path == tmp_path / "6.6__lenet-book.json"
+    assert path == tmp_path / "quick" / "6.6__lenet-book.json"  # each mode has its own folder
     data = json.loads(path.read_text())
     assert data["section"] == "6.6" and data["name"] == "LeNet (book)"
     assert data["mode"] == "quick" and data["device"] == "cpu" and data["epochs"] == 3
     assert data["test_acc"] == 0.8 and data["train_acc"] == pytest.approx(0.79)
     assert data["train_loss"] == pytest.approx(1 / 3) and data["book_test_acc"] == 0.779
-    assert data["examples_per_sec"] == 2000.0 and data["seconds"] == 6.0  # mean rate, total time
+    assert data["examples_per_sec"] == 3000.0 and data["seconds"] == 6.0  # last epoch's rate, total time
     assert "cores" in data["machine"] and "torch" in data["machine"]
-    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
 
 
 def test_record_overwrites_and_load_sorts_by_section(tmp_path: Path, full_mode: None) -> None:
@@ -47,12 +47,49 @@ def test_record_overwrites_and_load_sorts_by_section(tmp_path: Path, full_mode: 
     assert lenet.book_test_acc is None
 
 
-def test_results_dir_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_results_dir_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                              full_mode: None) -> None:
     monkeypatch.setenv("D2LCORE_RESULTS", str(tmp_path / "r"))
     path = d2l.record("3.3", "linear", _history([0.1]), device="cpu")
-    assert path.parent == tmp_path / "r"
+    assert path.parent == tmp_path / "r" / "full"
     assert [r.name for r in d2l.load_results()] == ["linear"]
 
 
 def test_load_results_of_an_empty_folder(tmp_path: Path) -> None:
     assert d2l.load_results(tmp_path) == []
+
+
+def test_modes_are_kept_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quick run (make test, CI) never shows among the full results of make book."""
+    monkeypatch.setenv("D2LCORE_QUICK", "0")
+    d2l.record("6.6", "LeNet", _history([0.8]), device="cpu", directory=tmp_path)
+    monkeypatch.setenv("D2LCORE_QUICK", "1")
+    d2l.record("6.6", "LeNet", _history([0.3]), device="cpu", directory=tmp_path)
+    d2l.record("3.6", "softmax", _history([0.2]), device="cpu", directory=tmp_path)
+    quick = d2l.load_results(tmp_path)  # this run's mode: quick
+    assert [(r.section, r.test_acc, r.mode) for r in quick] == [("3.6", 0.2, "quick"), ("6.6", 0.3, "quick")]
+    full = d2l.load_results(tmp_path, mode="full")
+    assert [(r.section, r.test_acc, r.mode) for r in full] == [("6.6", 0.8, "full")]
+    monkeypatch.setenv("D2LCORE_QUICK", "0")
+    assert d2l.load_results(tmp_path) == full
+
+
+def test_only_rank_zero_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quick_mode: None) -> None:
+    import torch.distributed as dist
+
+    rank = {"value": 1}  # the second process of a torchrun job, its process group initialised
+    monkeypatch.setattr(dist, "is_available", lambda: True)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "get_rank", lambda group=None: rank["value"])
+    path = d2l.record("6.6", "LeNet", _history([0.5]), device="cpu", directory=tmp_path)
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+    rank["value"] = 0
+    assert d2l.record("6.6", "LeNet", _history([0.5]), device="cpu", directory=tmp_path) == path
+    assert path.is_file()
+
+
+def test_a_torch_device_is_recorded_by_name(tmp_path: Path, quick_mode: None) -> None:
+    import torch
+
+    path = d2l.record("6.6", "LeNet", _history([0.5]), device=torch.device("cpu"), directory=tmp_path)
+    assert json.loads(path.read_text())["device"] == "cpu"

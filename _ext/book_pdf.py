@@ -1,0 +1,326 @@
+"""The whole book as one PDF (``make pdf``): every page of ``_toc.yml`` in order, printed from the
+built website by the browser the site tests use, then merged with a contents page and a
+clickable outline.
+
+Each page of ``<html>`` is served on 127.0.0.1 and opened in Debian's ``chromium`` driven by
+Playwright (offline: a request to any other host is refused), with its math typeset by the
+site's MathJax, its fonts loaded and its solutions opened; then Chromium prints it with the
+theme's print style sheet (no sidebars, no buttons). pypdf merges the pages behind a contents
+page whose entries link to the first page of each section, and adds one bookmark per chapter
+and section. The result goes to ``_build/pdf/book.pdf`` and is copied to ``<html>/book.pdf``,
+where each page's download menu links it.
+
+    python _ext/book_pdf.py [--html _build/html] [--out _build/pdf/book.pdf]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import html
+import http.server
+import io
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+# A4 in PostScript points, and the contents page's fixed layout (so its links can be placed).
+PAGE_W, PAGE_H = 595.28, 841.89
+TOC_MARGIN, TOC_TITLE_H, TOC_ROW_H = 54.0, 64.0, 20.0
+BOOK_TITLE = "D2L Companion · 动手学深度学习 第 3–7 章"
+
+
+@dataclass
+class Entry:
+    """One page of the book: its part (chapter caption, or None), docname and title."""
+
+    part: str | None
+    docname: str
+    title: str = ""
+    first_page: int = 0  # 0-based index in the merged PDF
+    num_pages: int = 0
+
+
+def toc_entries(toc_path: Path) -> list[Entry]:
+    """Every page of ``_toc.yml`` in reading order (the root first)."""
+
+    def files(items: list[dict] | None) -> Iterator[str]:
+        for item in items or []:
+            if "file" in item:
+                yield item["file"]
+            yield from files(item.get("sections"))
+
+    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
+    entries = [Entry(None, toc["root"])]
+    for part in toc.get("parts", []):
+        entries += [Entry(part.get("caption"), f) for f in files(part.get("chapters"))]
+    entries += [Entry(None, f) for f in files(toc.get("chapters"))]
+    return entries
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """The folder, served on 127.0.0.1 by a thread (a free port); yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# Run in the page before printing: typeset math, loaded fonts, opened solutions, plain links.
+_PREPARE = """async () => {
+  if (document.querySelector('script[src*="mathjax"]')) {
+    for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++) {
+      await new Promise(r => setTimeout(r, 50));
+    }
+    if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
+  }
+  await document.fonts.ready;
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  document.querySelectorAll('.toggle-hidden').forEach(e => {
+    if (!e.closest('.cell')) e.classList.remove('toggle-hidden');
+  });
+  document.querySelectorAll('button.toggle-button').forEach(b => b.remove());
+  const h1 = document.querySelector('main h1, article h1, h1');
+  return h1 ? h1.textContent.replace(/[#¶]\\s*$/, '').trim() : document.title;
+}"""
+
+
+def print_pages(base_url: str, entries: list[Entry], workdir: Path, log: bool = True) -> list[Path]:
+    """Each page printed to ``workdir/NNN.pdf``; fills in the entries' titles."""
+    from playwright.sync_api import Route, sync_playwright
+
+    def offline(route: Route) -> None:
+        if urlparse(route.request.url).hostname in ("127.0.0.1", None):
+            route.continue_()
+        else:
+            route.abort()
+
+    out: list[Path] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1000, "height": 1400})
+        context.route("**/*", offline)
+        page = context.new_page()
+        for i, entry in enumerate(entries):
+            start = time.perf_counter()
+            response = page.goto(f"{base_url}{entry.docname}.html", wait_until="load", timeout=120_000)
+            if response is None or response.status != 200:
+                raise RuntimeError(f"book_pdf: {entry.docname}.html did not load "
+                                   f"(status {response and response.status}); build the site first")
+            entry.title = page.evaluate(_PREPARE) or entry.docname
+            page.emulate_media(media="print")
+            path = workdir / f"{i:03d}.pdf"
+            page.pdf(path=str(path), format="A4", print_background=True,
+                     margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+            page.emulate_media(media="screen")
+            out.append(path)
+            if log:
+                print(f"book_pdf: {entry.docname} ({time.perf_counter() - start:.1f} s)", flush=True)
+        # The contents page, laid out with fixed row heights so that its links can be placed.
+        browser.close()
+    return out
+
+
+def _toc_rows(entries: list[Entry]) -> list[tuple[str, int | None, bool]]:
+    """(text, target entry index or None, is a part caption) for every line of the contents."""
+    rows: list[tuple[str, int | None, bool]] = []
+    part = None
+    for i, entry in enumerate(entries):
+        if entry.part != part and entry.part is not None:
+            rows.append((entry.part, i, True))
+        part = entry.part
+        rows.append((entry.title, i, False))
+    return rows
+
+
+def _rows_per_sheet(first: bool) -> int:
+    usable = PAGE_H - 2 * TOC_MARGIN - (TOC_TITLE_H if first else 0)
+    return int(usable // TOC_ROW_H)
+
+
+def contents_sheets(rows: list) -> list[list]:
+    """The contents rows cut into pages of the fixed layout."""
+    sheets: list[list] = []
+    rest = list(rows)
+    while rest or not sheets:
+        n = _rows_per_sheet(first=not sheets)
+        sheets.append(rest[:n])
+        rest = rest[n:]
+    return sheets
+
+
+def contents_html(sheets: list[list], page_of: dict[int, int]) -> str:
+    """The contents pages as HTML: fixed heights in points, one sheet per printed page."""
+    css = f"""
+    @page {{ size: A4; margin: {TOC_MARGIN}pt; }}
+    html, body {{ margin: 0; padding: 0; font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif; }}
+    .sheet {{ break-after: page; }}
+    .sheet:last-child {{ break-after: auto; }}
+    h1 {{ height: {TOC_TITLE_H}pt; margin: 0; font-size: 20pt; line-height: {TOC_TITLE_H * 0.6}pt; }}
+    h1 small {{ display: block; font-size: 11pt; font-weight: normal; line-height: 14pt; color: #555; }}
+    .row {{ height: {TOC_ROW_H}pt; line-height: {TOC_ROW_H}pt; font-size: 11pt; display: flex;
+            white-space: nowrap; overflow: hidden; }}
+    .row .t {{ flex: 1 1 auto; overflow: hidden; text-overflow: ellipsis; }}
+    .row .dots {{ flex: 1 1 auto; border-bottom: 1pt dotted #999; margin: 0 4pt 6pt; }}
+    .row .p {{ flex: 0 0 auto; }}
+    .part {{ font-weight: bold; font-size: 12pt; }}
+    .page {{ padding-left: 1.5em; }}
+    a {{ color: inherit; text-decoration: none; }}
+    """
+    parts = []
+    for s, sheet in enumerate(sheets):
+        lines = []
+        if s == 0:
+            lines.append(f"<h1>目录<small>{html.escape(BOOK_TITLE)}</small></h1>")
+        for text, target, is_part in sheet:
+            number = "" if is_part or target is None else str(page_of[target] + 1)
+            cls = "part" if is_part else "page"
+            lines.append(f'<div class="row {cls}"><span class="t">{html.escape(text)}</span>'
+                         f'<span class="dots"></span><span class="p">{number}</span></div>')
+        parts.append(f'<div class="sheet">{"".join(lines)}</div>')
+    return f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>目录</title>' \
+           f'<style>{css}</style></head><body>{"".join(parts)}</body></html>'
+
+
+def print_html(html_text: str, path: Path) -> None:
+    """A standalone HTML document printed to ``path`` (A4, its own @page margins)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_content(html_text, wait_until="load")
+        page.evaluate("document.fonts.ready.then(() => true)")
+        page.pdf(path=str(path), format="A4", prefer_css_page_size=True, print_background=True)
+        browser.close()
+
+
+def merge(entries: list[Entry], page_pdfs: list[Path], workdir: Path, out: Path) -> int:
+    """Contents + pages into ``out`` with an outline and linked contents; returns the page count."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import Link
+    from pypdf.generic import Fit
+
+    readers = [PdfReader(p) for p in page_pdfs]
+    rows = _toc_rows(entries)
+    sheets = contents_sheets(rows)
+    offset = len(sheets)  # the contents come first
+    for entry, reader in zip(entries, readers):
+        entry.first_page = offset
+        entry.num_pages = len(reader.pages)
+        offset += entry.num_pages
+    page_of = {i: e.first_page for i, e in enumerate(entries)}
+    toc_pdf = workdir / "contents.pdf"
+    print_html(contents_html(sheets, page_of), toc_pdf)
+    toc_reader = PdfReader(toc_pdf)
+    if len(toc_reader.pages) != len(sheets):
+        raise RuntimeError(f"book_pdf: the contents took {len(toc_reader.pages)} pages, "
+                           f"laid out for {len(sheets)}")
+
+    writer = PdfWriter()
+    for reader in [toc_reader, *readers]:
+        for page in reader.pages:
+            writer.add_page(page)
+    # The contents' entries link to their pages.
+    for s, sheet in enumerate(sheets):
+        top = TOC_MARGIN + (TOC_TITLE_H if s == 0 else 0)
+        for r, (_, target, _) in enumerate(sheet):
+            if target is None:
+                continue
+            y_top = PAGE_H - (top + r * TOC_ROW_H)
+            writer.add_annotation(s, Link(
+                rect=(TOC_MARGIN, y_top - TOC_ROW_H, PAGE_W - TOC_MARGIN, y_top),
+                target_page_index=page_of[target], fit=Fit.fit(),
+            ))
+    # The outline: 目录, then each chapter (part) with its sections, and the other pages.
+    writer.add_outline_item(title="目录", page_number=0)
+    parents: dict[str, object] = {}
+    for entry in entries:
+        if entry.part is None:
+            writer.add_outline_item(title=entry.title, page_number=entry.first_page)
+            continue
+        if entry.part not in parents:
+            parents[entry.part] = writer.add_outline_item(title=entry.part, page_number=entry.first_page)
+        writer.add_outline_item(title=entry.title, page_number=entry.first_page,
+                                parent=parents[entry.part])
+    writer.page_mode = "/UseOutlines"
+    writer.add_metadata({"/Title": BOOK_TITLE, "/Author": "D2L Companion contributors"})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_bytes(buffer.getvalue())
+    tmp.replace(out)
+    return len(writer.pages)
+
+
+def mark_pages(html_dir: Path) -> int:
+    """Switch on the download menu's "全书 PDF" entry in every page (``bookPdfBuilt``, written by
+    ``_ext/d2l_live.py``); returns the number of pages changed."""
+    changed = 0
+    for page in html_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if '"bookPdfBuilt": false' in text:
+            page.write_text(text.replace('"bookPdfBuilt": false', '"bookPdfBuilt": true'),
+                            encoding="utf-8")
+            changed += 1
+    return changed
+
+
+def build(html_dir: Path, out: Path, toc: Path = ROOT / "_toc.yml") -> int:
+    """Print and merge the book; returns the number of PDF pages."""
+    if not (html_dir / "index.html").is_file():
+        raise SystemExit(f"book_pdf: no website in {html_dir}: run `make book` "
+                         "(or `make book-strict`) first")
+    if not Path(CHROMIUM).is_file():
+        raise SystemExit(f"book_pdf: no browser at {CHROMIUM}: `apt-get install chromium "
+                         "fonts-wqy-microhei`")
+    entries = toc_entries(toc)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="book-pdf-") as tmp, serve(html_dir) as base_url:
+        pdfs = print_pages(base_url, entries, Path(tmp))
+        pages = merge(entries, pdfs, Path(tmp), out)
+    shutil.copy(out, html_dir / "book.pdf")
+    mark_pages(html_dir)
+    print(f"book_pdf: {out} ({pages} pages, {len(entries)} sections) in "
+          f"{time.perf_counter() - start:.0f} s; linked from the site as book.pdf")
+    return pages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
+    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "pdf" / "book.pdf")
+    args = parser.parse_args(argv)
+    build(args.html.resolve(), args.out.resolve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
