@@ -58,11 +58,11 @@ def parse_requirements(text: str) -> tuple[list[str], list[Requirement], list[st
     return options, reqs, local
 
 
-def test_requirements_name_a_cpu_only_torch_jupytext_and_d2lcore() -> None:
+def test_requirements_name_a_cpu_only_torch_jupytext_myst_nb_and_d2lcore() -> None:
     options, reqs, local = parse_requirements(REQUIREMENTS.read_text(encoding="utf-8"))
     assert f"--extra-index-url {CPU_INDEX}" in options, options
     names = {r.name.lower() for r in reqs}
-    assert {"torch", "torchvision", "jupytext"} <= names, names
+    assert {"torch", "torchvision", "jupytext", "myst-nb"} <= names, names  # myst-nb: glue
     assert not any(n.startswith("nvidia") for n in names), names
     assert local == ["."], f"d2lcore must be installed from the repository root (-e .), got {local}"
     post_build = BINDER / "postBuild"
