@@ -16,7 +16,7 @@ export D2LCORE_RESULTS ?= $(abspath $(BUILD))/results
 # Keep matplotlib's and other caches inside the build folder.
 export MPLCONFIGDIR := $(abspath $(BUILD))/.mplconfig
 
-.PHONY: help venv book book-strict test unit nbtest clean site-test binder-test serve pdf lab
+.PHONY: help venv book book-strict test lint unit nbtest clean site-test binder-test serve pdf lab
 
 # `make help` lists every target that has a `## what it does` comment on its line (a test
 # checks that every target has one).
@@ -47,6 +47,9 @@ book-strict: venv ## build the website in the quick mode, warnings as errors (CI
 	    -e 's|d2l_site: _ext$$|d2l_site: $(CURDIR)/_ext|' \
 	    -e 's|d2l_live: _ext |d2l_live: $(CURDIR)/_ext |' _config.yml > $(BUILD)/_config_quick.yml
 	$(VENV)/bin/jupyter-book build . --path-output . --config $(BUILD)/_config_quick.yml -n -W --keep-going
+
+lint: venv ## ruff over the Python code, with the rules pyproject.toml selects
+	$(VENV)/bin/ruff check .
 
 unit: venv ## d2lcore's unit tests
 	$(PY) -m pytest tests --ignore=tests/browser
@@ -92,7 +95,7 @@ nbtest: venv ## run every notebook under nbval (quick mode)
 	D2LCORE_QUICK=1 $(PY) -m pytest --nbval-lax -p no:randomly -o addopts="" --rootdir $(NB_DIR) $(NB_DIR)
 
 test: export D2LCORE_QUICK = 1
-test: unit nbtest ## every test: unit tests and nbval over every notebook (quick mode)
+test: lint unit nbtest ## every test: unit tests and nbval over every notebook (quick mode)
 
 # Speed (benchmarks/README.md): d2lcore's fit against the book's d2l package, side by side, then
 # every notebook timed in the quick mode (BENCH_NOTEBOOKS=--full adds the full mode, about half

@@ -37,11 +37,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+import d2l_reader
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
-
-import d2l_reader
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,9 @@ def scratch(seed):
     W2 = nn.Parameter(torch.randn(256, 10) * 0.01)
     b2 = nn.Parameter(torch.zeros(10))
     params = [W1, b1, W2, b2]
-    net = lambda X: d2l.relu(X.reshape(-1, 784) @ W1 + b1) @ W2 + b2
+    def net(X):
+        return d2l.relu(X.reshape(-1, 784) @ W1 + b1) @ W2 + b2
+
     return d2l.fit(net, train_iter, d2l.cross_entropy_logits, 10,
                    lambda n: d2l.sgd(params, 0.1, n), test_iter=test_iter)
 

@@ -7,9 +7,18 @@ operations), :mod:`~d2lcore.data`, :mod:`~d2lcore.models`, :mod:`~d2lcore.train`
 :mod:`~d2lcore.progress` and :mod:`~d2lcore.plot`.
 """
 
-from . import config, data, models, ops, progress, results, train, validate
+from . import (
+    config,
+    data,
+    distributed,  # noqa: F401 (several processes under torchrun; not star-imported)
+    models,
+    ops,
+    progress,
+    results,
+    train,
+    validate,  # noqa: F401 (argument checks, for readers who extend d2lcore)
+)
 from . import plot as _plot_module
-from . import distributed  # several processes under torchrun; not star-imported
 from .config import *  # noqa: F403
 from .data import *  # noqa: F403
 from .models import *  # noqa: F403

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 Batch = tuple[torch.Tensor, torch.Tensor]
-Updater = Union[torch.optim.Optimizer, Callable[[int], None]]
+Updater = torch.optim.Optimizer | Callable[[int], None]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 

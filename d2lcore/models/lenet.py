@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Union
 
 import torch
 from torch import nn
@@ -27,7 +26,7 @@ _ACTIVATIONS: dict[str, ModuleFactory] = {
 _POOLS = {"avg": AvgPool2d, "max": nn.MaxPool2d}
 
 
-def _activation(activation: Union[str, ModuleFactory]) -> ModuleFactory:
+def _activation(activation: str | ModuleFactory) -> ModuleFactory:
     if isinstance(activation, str):
         if activation not in _ACTIVATIONS:
             raise ValueError(
@@ -59,7 +58,7 @@ class LeNet(nn.Sequential):
 
     def __init__(
         self,
-        activation: Union[str, ModuleFactory] = "sigmoid",
+        activation: str | ModuleFactory = "sigmoid",
         pool: str = "avg",
         num_classes: int = 10,
     ) -> None:
@@ -90,7 +89,7 @@ class LeNet(nn.Sequential):
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 nn.init.xavier_uniform_(m.weight)
 
-    def __getitem__(self, idx: Union[int, slice]) -> nn.Module:
+    def __getitem__(self, idx: int | slice) -> nn.Module:
         """A layer (``net[0]``) or, for a slice (``net[:6]``, the convolutional encoder), a
         plain ``nn.Sequential`` of those layers with their names (nn.Sequential would try to
         build a LeNet from them)."""

@@ -42,7 +42,7 @@ from torch import nn
 __all__ = ["AvgPool2d"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _dispatch_mode_probe() -> Callable[[], bool] | None:
     """PyTorch's private ``is_in_torch_dispatch_mode``, or ``None`` where it is gone."""
     try:
@@ -73,7 +73,7 @@ def _is_channels_last(x: torch.Tensor) -> bool:
     return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _onednn_dtypes() -> frozenset[torch.dtype]:
     """The dtypes whose convolutions oneDNN runs fast on this CPU (empty without oneDNN)."""
     if not torch.backends.mkldnn.is_available():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -37,7 +37,7 @@ __all__ = [
     "receptive_field",
 ]
 
-IntPair = Union[int, tuple[int, int]]
+IntPair = int | tuple[int, int]
 
 
 def _pair(name: str, value: object, *, positive: bool) -> tuple[int, int]:

@@ -92,7 +92,7 @@ def test_contents_page_links_to_the_pages(reader: PdfReader, texts: list[str]) -
     assert len(targets) >= len(PAGES) and set(targets) <= outline_pages, targets
     # The contents print each section's page number (1-based).
     contents_text = "".join(texts[: min(starts)])
-    for _, title, page in _outline(reader)[1:4]:
+    for _, _title, page in _outline(reader)[1:4]:
         assert str(page + 1) in contents_text
 
 

@@ -424,7 +424,7 @@ def test_page_for_readers(width: str, docname: str, base_url: str, browser: Brow
                     problems.append(f"{ref['text']!r} links to {target}")
             elif m := _NUMBER.match(ref["text"]):
                 target_section = section_of(target)
-                if target_section is None or not m[1].startswith("%d.%d." % target_section):
+                if target_section is None or not m[1].startswith("{}.{}.".format(*target_section)):
                     problems.append(f"{ref['text']!r} links to {ref['href']}")
                 elif target == docname:  # the thing linked carries the same number
                     anchor = urlparse(ref["href"]).fragment
