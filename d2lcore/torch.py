@@ -65,6 +65,7 @@ __all__ = [
     "evaluate_accuracy", "train_epoch_ch3", "train_ch3", "predict_ch3", "evaluate_loss",
     # devices, convolution and training on a device (§5.6, §6.2, §6.6)
     "try_gpu", "try_all_gpus", "corr2d", "evaluate_accuracy_gpu", "train_ch6", "last_history",
+    "cpu_autocast",
     # the framework aliases of the book's config.ini
     "ones", "zeros", "tensor", "arange", "meshgrid", "sin", "sinh", "cos", "cosh", "tanh",
     "linspace", "exp", "log", "normal", "rand", "randn", "matmul", "int32", "float32", "concat",
@@ -467,6 +468,28 @@ def _fast_pooling(net: nn.Module) -> int:
     return count
 
 
+def _native_bf16() -> bool:
+    """True where oneDNN runs bfloat16 natively on this CPU (AVX512-BF16 or AMX)."""
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # pragma: no cover - builds without oneDNN
+        return False
+
+
+cpu_autocast: torch.dtype | None = torch.bfloat16 if _native_bf16() else None
+"""The autocast dtype :func:`train_ch6` uses on the CPU for nets built from ``torch.nn`` layers
+only: ``torch.bfloat16`` where the CPU computes it natively (AVX512-BF16 or AMX), else ``None``
+(float32, as the book). Set ``d2l.cpu_autocast = None`` for the book's float32 numbers exactly;
+bfloat16 changes them slightly (LeNet, 10 epochs: the same test accuracy within 0.01,
+benchmarks/README.md). GPUs always train in float32 here, as in the book."""
+
+
+def _torch_nn_only(net: nn.Module) -> bool:
+    """True when every module of ``net`` is one of torch.nn's (or d2lcore's AvgPool2d): a
+    hand-written layer, such as §7.5's batch normalisation from scratch, keeps float32."""
+    return all(type(m).__module__.startswith("torch.nn.") or type(m) is AvgPool2d for m in net.modules())
+
+
 def train_ch6(
     net: nn.Module,
     train_iter: Iterable[Any],
@@ -488,10 +511,12 @@ def train_ch6(
 
     What makes it faster than the book's on the same cell, without changing what it computes:
     :func:`d2lcore.fit` (no host synchronisation per batch), d2lcore's in-memory loaders, the
-    channels-last memory layout for conv nets (same numbers up to float rounding order), and on
-    the CPU every exact ``nn.AvgPool2d`` switched in place to :class:`d2lcore.AvgPool2d` (the
-    same module for every purpose — arguments, ``repr``, ``state_dict`` — with a faster 2×2
-    kernel).
+    channels-last memory layout for conv nets (same numbers up to float rounding order), on the
+    CPU every exact ``nn.AvgPool2d`` switched in place to :class:`d2lcore.AvgPool2d` (the same
+    module for every purpose — arguments, ``repr``, ``state_dict`` — with a faster 2×2 kernel),
+    and, on CPUs that compute bfloat16 natively, bfloat16 autocast for conv nets made of
+    ``torch.nn`` layers (:data:`cpu_autocast`; this one changes the numbers slightly, so it
+    can be turned off).
     """
     if not isinstance(net, nn.Module):
         raise TypeError(f"net must be an nn.Module (train_ch6 initialises its layers), got "
@@ -504,10 +529,11 @@ def train_ch6(
     if dev.type == "cpu":
         _fast_pooling(net)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    autocast = cpu_autocast if dev.type == "cpu" and channels_last and _torch_nn_only(net) else None
     progress = _BookProgress(["train_loss", "train_acc", "test_acc"])
     history = fit(
         net, train_iter, nn.CrossEntropyLoss(), num_epochs, optimizer, test_iter=test_iter,
-        device=dev, callback=progress, channels_last=channels_last,
+        device=dev, callback=progress, channels_last=channels_last, autocast=autocast,
     )  # fmt: skip
     _set_last(history)
     if not history.epochs:
