@@ -409,3 +409,116 @@ def test_output_goes_to_stdout() -> None:
     with redirect_stdout(buf):
         d2l.train_ch6(nn.Linear(2, 3), train_iter, test_iter, 1, 0.1, "cpu")
     assert buf.getvalue().startswith("training on cpu\n")
+
+
+# --- end to end, one per chapter, in the book's style (quick mode: a tenth of the data) ----------
+
+
+def _book_softmax_scratch() -> tuple[object, list[torch.Tensor]]:
+    W = torch.normal(0, 0.01, size=(784, 10), requires_grad=True)
+    b = torch.zeros(10, requires_grad=True)
+
+    def net(X: torch.Tensor) -> torch.Tensor:
+        O = d2l.matmul(d2l.reshape(X, (-1, W.shape[0])), W) + b
+        E = d2l.exp(O - O.max(1, keepdim=True).values)
+        return E / d2l.reduce_sum(E, 1, keepdim=True)
+
+    return net, [W, b]
+
+
+def _cross_entropy(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return -d2l.log(y_hat[range(len(y_hat)), y])
+
+
+def test_chapter3_softmax_from_scratch_and_concise(quick_mode: None, data_root: object) -> None:
+    torch.manual_seed(0)
+    train_iter, test_iter = d2l.load_data_fashion_mnist(256)
+    net, params = _book_softmax_scratch()
+    d2l.train_ch3(net, train_iter, test_iter, _cross_entropy, 3, lambda n: d2l.sgd(params, 0.1, n))
+    scratch = d2l.last_history()
+    assert len(scratch) == 3 and scratch.final.train_loss < scratch.epochs[0].train_loss
+    assert scratch.final.test_acc > 0.65
+    assert d2l.evaluate_accuracy(net, test_iter) == pytest.approx(scratch.final.test_acc)
+    d2l.predict_ch3(net, test_iter)
+    assert len(plt.gcf().axes) == 6 and "\n" in plt.gcf().axes[0].get_title()
+
+    concise = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    concise.apply(lambda m: nn.init.normal_(m.weight, std=0.01) if type(m) is nn.Linear else None)
+    d2l.train_ch3(concise, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), 3,
+                  torch.optim.SGD(concise.parameters(), lr=0.1))
+    assert d2l.last_history().final.test_acc > 0.65
+
+
+def test_chapter4_mlp_with_dropout(quick_mode: None, data_root: object) -> None:
+    torch.manual_seed(0)
+    train_iter, test_iter = d2l.load_data_fashion_mnist(256)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 10))
+    net.apply(lambda m: nn.init.normal_(m.weight, std=0.01) if type(m) is nn.Linear else None)
+    d2l.train_ch3(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), 3,
+                  torch.optim.SGD(net.parameters(), lr=0.5))
+    h = d2l.last_history()
+    assert h.final.test_acc > 0.65 and h.final.train_loss < h.epochs[0].train_loss
+    d2l.predict_ch3(net, test_iter)
+    titles = [a.get_title() for a in plt.gcf().axes]
+    assert len(titles) == 6 and all(t.count("\n") == 1 for t in titles)
+
+
+def test_chapter5_a_custom_block_trains(quick_mode: None, data_root: object) -> None:
+    class MLP(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.hidden = nn.Linear(784, 128)
+            self.out = nn.Linear(128, 10)
+
+        def forward(self, X: torch.Tensor) -> torch.Tensor:
+            return self.out(torch.relu(self.hidden(X.reshape(len(X), -1))))
+
+    torch.manual_seed(0)
+    train_iter, test_iter = d2l.load_data_fashion_mnist(256)
+    net = MLP()
+    loss, acc = d2l.train_epoch_ch3(net, train_iter, nn.CrossEntropyLoss(reduction="none"),
+                                    torch.optim.SGD(net.parameters(), lr=0.1))
+    assert 0 < loss < math.log(10) and 0.3 < acc <= 1
+    assert d2l.evaluate_accuracy(net, test_iter) > 0.3
+
+
+def _book_lenet() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(),
+        nn.Linear(84, 10))  # fmt: skip
+
+
+def test_chapter6_lenet_with_train_ch6(quick_mode: None, data_root: object,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    torch.manual_seed(0)
+    train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size=256)
+    net = _book_lenet()
+    d2l.train_ch6(net, train_iter, test_iter, 1, 0.9, d2l.try_gpu())
+    out = capsys.readouterr().out
+    assert out.startswith("training on cpu\n")
+    assert re.search(r"^loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}$", out, re.M)
+    assert re.search(r"^\d+\.\d examples/sec on cpu$", out, re.M)
+    h = d2l.last_history()
+    assert len(h) == 1 and all(math.isfinite(e.train_loss) for e in h.epochs)
+    assert h.final.train_loss < 2.4  # sigmoid LeNet leaves ln 10 = 2.303 slowly; it must not blow up
+    assert isinstance(net[2], d2lcore.AvgPool2d) and net[0].weight.device.type == "cpu"
+    d2l.predict_ch3(net, test_iter)
+    assert len(plt.gcf().axes) == 6
+
+
+def test_chapter7_bn_lenet_with_train_ch6(quick_mode: None, data_root: object) -> None:
+    torch.manual_seed(0)
+    train_iter, test_iter = d2l.load_data_fashion_mnist(256)
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(), nn.AvgPool2d(2, 2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(), nn.AvgPool2d(2, 2),
+        nn.Flatten(), nn.Linear(256, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
+        nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(), nn.Linear(84, 10))  # fmt: skip
+    with redirect_stdout(io.StringIO()):
+        d2l.train_ch6(net, train_iter, test_iter, 1, 1.0, d2l.try_gpu())
+    h = d2l.last_history()
+    assert h.final.test_acc > 0.5  # batch norm makes lr 1.0 work from the first epoch
+    d2l.predict_ch3(net, test_iter)
+    assert len(plt.gcf().axes) == 6
