@@ -37,7 +37,7 @@ from torch import nn
 from . import config
 from .data.fashion_mnist import get_fashion_mnist_labels, load_fashion_mnist
 from .data.loader import load_array
-from .data.synthetic import synthetic_data
+from .data.synthetic import synthetic_data as _synthetic_data
 from .models.pooling import AvgPool2d
 from .ops.classify import num_correct
 from .ops.conv import corr2d
@@ -213,6 +213,15 @@ class Animator:
                 self._handle = display(self.fig, display_id=True)
             else:
                 self._handle.update(self.fig)
+
+
+def synthetic_data(w: torch.Tensor, b: float, num_examples: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draw ``y = Xw + b + ε`` (§3.2): ``X`` (num_examples, d) from N(0, 1), noise N(0, 0.01²),
+    ``y`` of shape (num_examples, 1). ``w`` holds d weights, as a vector (d,) or, as §4.5 passes
+    it, a column (d, 1); :func:`d2lcore.synthetic_data` takes the vector only."""
+    if isinstance(w, torch.Tensor) and w.ndim == 2 and w.shape[1] == 1:
+        w = w.reshape(-1)
+    return _synthetic_data(w, b, num_examples)
 
 
 # --------------------------------------------------------------------------------------------

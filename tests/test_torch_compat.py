@@ -169,7 +169,14 @@ def test_timer(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_linear_regression_names_are_d2lcores() -> None:
-    assert d2l.synthetic_data is d2lcore.synthetic_data
+    torch.manual_seed(0)
+    X, y = d2l.synthetic_data(torch.tensor([2.0, -3.4]), 4.2, 5)
+    torch.manual_seed(0)
+    Xc, yc = d2lcore.synthetic_data(torch.tensor([2.0, -3.4]), 4.2, 5)
+    assert torch.equal(X, Xc) and torch.equal(y, yc)
+    torch.manual_seed(0)
+    Xcol, ycol = d2l.synthetic_data(torch.tensor([[2.0], [-3.4]]), 4.2, 5)  # §4.5's column of weights
+    assert torch.equal(Xcol, X) and torch.equal(ycol, y) and ycol.shape == (5, 1)
     assert d2l.linreg is d2lcore.linreg and d2l.squared_loss is d2lcore.squared_loss
     assert d2l.sgd is d2lcore.sgd and d2l.load_array is d2lcore.load_array
     assert d2l.corr2d is d2lcore.corr2d and d2l.show_images is d2lcore.show_images
