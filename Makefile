@@ -103,14 +103,20 @@ test: lint unit nbtest ## every test: unit tests and nbval over every notebook (
 # packages its torch module imports.
 BENCH_ARGS ?=
 BENCH_NOTEBOOKS ?=
+# The book's LeNet cell also runs on d2l==0.17.6 (what d2l-zh 2.0 installs), which cannot share
+# site-packages with 1.0.3: it goes into its own folder, and the bench imports it from there.
+D2L_BOOK := $(BUILD)/bench/d2l-0.17.6
 $(VENV)/.bench-installed: $(VENV)/.installed
 	$(PY) -m pip install --quiet pandas scipy requests matplotlib-inline
 	$(PY) -m pip install --quiet --no-deps d2l==1.0.3
 	touch $@
 
+$(D2L_BOOK)/d2l/torch.py: | $(VENV)/.installed
+	$(PY) -m pip install --quiet --no-deps --target $(D2L_BOOK) d2l==0.17.6
+
 .PHONY: bench
-bench: $(VENV)/.bench-installed ## d2lcore's training speed against the book's d2l, and notebook times
-	$(PY) benchmarks/bench_training.py $(BENCH_ARGS)
+bench: $(VENV)/.bench-installed $(D2L_BOOK)/d2l/torch.py ## d2lcore's training speed against the book's d2l, and notebook times
+	$(PY) benchmarks/bench_training.py --d2l-book $(D2L_BOOK) $(BENCH_ARGS)
 	$(PY) benchmarks/time_notebooks.py $(BENCH_NOTEBOOKS)
 
 # The oldest torch/torchvision pair that pyproject.toml admits, in its own virtual environment:

@@ -878,8 +878,34 @@ DISTRIBUTED = [
         ValueError, r"split must be 'batch' or 'data', got 'rows'"),
 ]
 
+# --- torch: the book-compatible module (from d2lcore import torch as d2l) ----------------------
+def _compat() -> Any:
+    from d2lcore import torch as compat
+
+    return compat
+
+
+TORCH_COMPAT = [
+    bad("torch-Accumulator-n", lambda: _compat().Accumulator(0), ValueError,
+        r"n must be the number of sums, an int ≥ 1, got 0"),
+    bad("torch-Accumulator-add-count", lambda: _compat().Accumulator(2).add(1), ValueError,
+        r"Accumulator.add takes 2 values, got 1"),
+    bad("torch-Timer-avg-empty", lambda: _compat().Timer().avg(), ValueError,
+        r"no time recorded yet; call stop\(\) first"),
+    bad("torch-try_gpu-negative", lambda: _compat().try_gpu(-1), ValueError,
+        r"i must be a GPU index, an int ≥ 0, got -1"),
+    bad("torch-train_ch6-function-net",
+        lambda: _compat().train_ch6(lambda X: X, [(F32, Y6.long())], [(F32, Y6.long())], 1, 0.1, "cpu"),
+        TypeError, r"net must be an nn.Module .*got function"),
+    bad("torch-train_ch6-device", lambda: _compat().train_ch6(_linear(), [], [], 1, 0.1, "tpu"),
+        ValueError, r"'tpu' is not a device name"),
+    bad("torch-accuracy-lengths", lambda: _compat().accuracy(P23, torch.tensor([0, 1, 2])),
+        ValueError, r"y_hat and y must have the same size"),
+]
+
 CASES = [*CONFIG, *OPS_LINEAR, *DATA, *TRAIN, *REPORTING, *CHAPTER_OPS, *OPS_CLASSIFY,
-         *OPS_MLP, *DATA_KFOLD, *OPS_CONV, *OPS_NORM, *MODELS, *PLOT, *DISTRIBUTED]
+         *OPS_MLP, *DATA_KFOLD, *OPS_CONV, *OPS_NORM, *MODELS, *PLOT, *DISTRIBUTED,
+         *TORCH_COMPAT]
 
 
 @pytest.mark.parametrize(("call", "error", "message"), CASES)

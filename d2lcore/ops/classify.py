@@ -136,7 +136,12 @@ def num_correct(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
-    """The fraction of correct predictions (§3.6): mean of 1[argmax ŷ⁽ⁱ⁾ = y⁽ⁱ⁾]."""
+    """The fraction of correct predictions (§3.6): mean of 1[argmax ŷ⁽ⁱ⁾ = y⁽ⁱ⁾].
+
+    Note: the book's ``d2l.accuracy`` — and :func:`d2lcore.torch.accuracy`, its stand-in for
+    ``from d2lcore import torch as d2l`` — returns the *count* of correct predictions instead
+    (the book divides by ``len(y)`` itself).
+    """
     if len(y) == 0:
         raise ValueError("accuracy of an empty batch is undefined: y has no examples")
     return float(num_correct(y_hat, y)) / len(y)

@@ -1,0 +1,627 @@
+"""The book's ``d2l.torch`` API on top of d2lcore: ``from d2lcore import torch as d2l``.
+
+A reader of *Dive into Deep Learning* (d2l-zh 2.0, whose PyTorch cells start with
+``from d2l import torch as d2l`` and whose package is ``d2l==0.17.6``) swaps that one import
+line; the PyTorch cells of §3.1–3.7, §4.1–4.6, §4.8, §5.1, §6.1–6.6 and §7.1–7.6 then run
+unchanged. The names keep the book's signatures, return values and printed lines; underneath
+they are d2lcore's pieces:
+
+- ``load_data_fashion_mnist`` returns d2lcore's in-memory loaders (uint8 images converted per
+  batch, no worker processes) instead of torchvision ``DataLoader``\\ s with 4 workers. Like
+  every d2lcore loader it keeps a tenth of the data in the quick mode (``D2LCORE_QUICK=1``).
+- ``train_epoch_ch3``, ``train_ch3`` and ``train_ch6`` train through :func:`d2lcore.fit`
+  (losses and accuracies summed as tensors, no host synchronisation per batch) and report with
+  :class:`d2lcore.Progress` (a live plot in Jupyter, a tqdm bar and one line per epoch
+  elsewhere). They return what the book's return (``None`` for the last two);
+  :func:`last_history` gives the :class:`d2lcore.History` of the last run.
+- ``accuracy`` returns the *number* of correct predictions, as the book's does;
+  :func:`d2lcore.accuracy` (d2lcore's own API) returns the *fraction*.
+- ``try_gpu`` / ``try_all_gpus`` know Apple's MPS as well as CUDA.
+
+What differs from the book's package is listed in each docstring and on the appendix page
+``chapters/appendix/book_code.md``. ``matplotlib.pyplot`` is imported on first use of
+``d2l.plt`` or of a plotting function.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from . import config
+from .data.fashion_mnist import get_fashion_mnist_labels, load_fashion_mnist
+from .data.loader import load_array
+from .data.synthetic import synthetic_data as _synthetic_data
+from .models.pooling import AvgPool2d
+from .ops.classify import num_correct
+from .ops.conv import corr2d
+from .ops.linear import linreg, sgd, squared_loss
+from .plot import plot as _core_plot
+from .plot import set_figsize as _core_set_figsize
+from .plot import show_images, use_svg_display
+from .progress import Progress, in_notebook
+from .train import History, fit
+from .train import evaluate_accuracy as _evaluate_accuracy
+from .train import evaluate_loss as _evaluate_loss
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    # plotting (§2.4, §3.5)
+    "plt", "use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "Animator",
+    # timing and counting (§3.1, §3.6)
+    "Timer", "Accumulator",
+    # linear regression (§3.2, §3.3)
+    "synthetic_data", "linreg", "squared_loss", "sgd", "load_array",
+    # Fashion-MNIST and softmax regression (§3.5–3.7)
+    "get_fashion_mnist_labels", "get_dataloader_workers", "load_data_fashion_mnist", "accuracy",
+    "evaluate_accuracy", "train_epoch_ch3", "train_ch3", "predict_ch3", "evaluate_loss",
+    # devices, convolution and training on a device (§5.6, §6.2, §6.6)
+    "try_gpu", "try_all_gpus", "corr2d", "evaluate_accuracy_gpu", "train_ch6", "last_history",
+    "cpu_autocast",
+    # the framework aliases of the book's config.ini
+    "ones", "zeros", "tensor", "arange", "meshgrid", "sin", "sinh", "cos", "cosh", "tanh",
+    "linspace", "exp", "log", "normal", "rand", "randn", "matmul", "int32", "float32", "concat",
+    "stack", "abs", "eye", "numpy", "size", "reshape", "to", "reduce_sum", "reduce_mean",
+    "argmax", "astype", "transpose",
+]  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """``d2l.plt`` is ``matplotlib.pyplot``, imported on first access (PEP 562)."""
+    if name == "plt":
+        import matplotlib.pyplot as plt
+
+        globals()["plt"] = plt
+        return plt
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _pyplot() -> Any:
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+# --------------------------------------------------------------------------------------------
+# Plotting (§2.4 of the book, where ``d2l.plot`` is introduced).
+
+
+def set_figsize(figsize: tuple[float, float] = (3.5, 2.5)) -> None:
+    """Use SVG in Jupyter and set matplotlib's default figure size (the book's ``set_figsize``;
+    d2lcore's :func:`d2lcore.set_figsize` sets the size only)."""
+    use_svg_display()
+    _core_set_figsize(figsize)
+
+
+def set_axes(
+    axes: Axes,
+    xlabel: str | None,
+    ylabel: str | None,
+    xlim: tuple[float, float] | None,
+    ylim: tuple[float, float] | None,
+    xscale: str,
+    yscale: str,
+    legend: Sequence[str] | None,
+) -> None:
+    """Label, scale and limit ``axes``, add the legend (when given) and a grid."""
+    axes.set_xlabel(xlabel or "")
+    axes.set_ylabel(ylabel or "")
+    axes.set_xscale(xscale)
+    axes.set_yscale(yscale)
+    axes.set_xlim(xlim)  # None leaves the limit automatic
+    axes.set_ylim(ylim)
+    if legend:
+        axes.legend(legend)
+    axes.grid(True)
+
+
+def plot(
+    X: Any,
+    Y: Any = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    legend: Sequence[str] | None = None,
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
+    xscale: str = "linear",
+    yscale: str = "linear",
+    fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
+    figsize: tuple[float, float] = (3.5, 2.5),
+    axes: Axes | None = None,
+) -> None:
+    """Plot one or several series on ``axes`` (default: matplotlib's current axes, cleared
+    first), as the book's ``d2l.plot`` does; returns ``None`` like the book's, so a cell that
+    ends with it shows the figure only. :func:`d2lcore.plot` draws the same on new axes and
+    returns them."""
+    set_figsize(figsize)
+    if axes is None:
+        axes = _pyplot().gca()
+    axes.cla()
+    _core_plot(X, Y, xlabel, ylabel, legend, xlim, ylim, xscale, yscale, fmts, figsize, axes)
+
+
+class Animator:
+    """Draw curves point by point (the book's ``Animator``, §3.6), e.g. one point per epoch.
+
+    In Jupyter the figure is shown once and replaced in place after each :meth:`add` (other
+    output of the cell stays); elsewhere nothing is drawn while it runs — the figure is
+    ``self.fig``, to save or show. ``X``/``Y`` hold the points of each curve.
+    """
+
+    def __init__(
+        self,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        legend: Sequence[str] | None = None,
+        xlim: tuple[float, float] | None = None,
+        ylim: tuple[float, float] | None = None,
+        xscale: str = "linear",
+        yscale: str = "linear",
+        fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
+        nrows: int = 1,
+        ncols: int = 1,
+        figsize: tuple[float, float] = (3.5, 2.5),
+    ) -> None:
+        plt = _pyplot()
+        use_svg_display()
+        legend = [] if legend is None else list(legend)
+        self.fig, axes = plt.subplots(nrows, ncols, figsize=figsize)
+        plt.close(self.fig)  # shown through display() below, not again at the end of the cell
+        self.axes = [axes] if nrows * ncols == 1 else list(axes.flatten())
+        self.config_axes = lambda: set_axes(
+            self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend
+        )
+        self.X: list[list[float]] | None = None
+        self.Y: list[list[float]] | None = None
+        self.fmts = fmts
+        self._handle: Any = None
+        self._live = in_notebook()
+
+    def add(self, x: Any, y: Any) -> None:
+        """Add one point to each curve: ``y`` one value or one per curve (``None`` skips that
+        curve), ``x`` one value for all or one per curve."""
+        if not hasattr(y, "__len__"):
+            y = [y]
+        n = len(y)
+        if not hasattr(x, "__len__"):
+            x = [x] * n
+        if not self.X:
+            self.X = [[] for _ in range(n)]
+        if not self.Y:
+            self.Y = [[] for _ in range(n)]
+        for i, (a, b) in enumerate(zip(x, y)):
+            if a is not None and b is not None:
+                self.X[i].append(float(a))
+                self.Y[i].append(float(b))
+        ax = self.axes[0]
+        ax.cla()
+        for xs, ys, fmt in zip(self.X, self.Y, self.fmts):
+            ax.plot(xs, ys, fmt)
+        self.config_axes()
+        if self._live:
+            from IPython.display import display
+
+            if self._handle is None:
+                self._handle = display(self.fig, display_id=True)
+            else:
+                self._handle.update(self.fig)
+
+
+def synthetic_data(w: torch.Tensor, b: float, num_examples: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draw ``y = Xw + b + ε`` (§3.2): ``X`` (num_examples, d) from N(0, 1), noise N(0, 0.01²),
+    ``y`` of shape (num_examples, 1). ``w`` holds d weights, as a vector (d,) or, as §4.5 passes
+    it, a column (d, 1); :func:`d2lcore.synthetic_data` takes the vector only."""
+    if isinstance(w, torch.Tensor) and w.ndim == 2 and w.shape[1] == 1:
+        w = w.reshape(-1)
+    return _synthetic_data(w, b, num_examples)
+
+
+# --------------------------------------------------------------------------------------------
+# Timing and counting.
+
+
+class Timer:
+    """Record several running times (the book's ``Timer``, §3.1); it starts when created."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.start()
+
+    def start(self) -> None:
+        """Start (or restart) the timer."""
+        self.tik = time.perf_counter()
+
+    def stop(self) -> float:
+        """Stop the timer, record the time since :meth:`start` and return it (seconds)."""
+        self.times.append(time.perf_counter() - self.tik)
+        return self.times[-1]
+
+    def avg(self) -> float:
+        """The mean of the recorded times."""
+        if not self.times:
+            raise ValueError("Timer.avg: no time recorded yet; call stop() first")
+        return sum(self.times) / len(self.times)
+
+    def sum(self) -> float:
+        """The total of the recorded times."""
+        return sum(self.times)
+
+    def cumsum(self) -> list[float]:
+        """The running totals of the recorded times."""
+        return list(itertools.accumulate(self.times))
+
+
+class Accumulator:
+    """Sums over ``n`` variables (the book's ``Accumulator``, §3.6): ``add(a, b, ...)`` adds
+    one value to each, ``acc[i]`` reads sum ``i``."""
+
+    def __init__(self, n: int) -> None:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be the number of sums, an int ≥ 1, got {n!r}")
+        self.data = [0.0] * n
+
+    def add(self, *args: Any) -> None:
+        if len(args) != len(self.data):
+            raise ValueError(f"Accumulator.add takes {len(self.data)} values, got {len(args)}")
+        self.data = [a + float(b) for a, b in zip(self.data, args)]
+
+    def reset(self) -> None:
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx: int) -> float:
+        return self.data[idx]
+
+
+# --------------------------------------------------------------------------------------------
+# Fashion-MNIST and softmax regression (§3.5–3.7).
+
+
+def get_dataloader_workers() -> int:
+    """The number of worker processes for a ``torch.utils.data.DataLoader`` a reader builds
+    (§3.5): the book's 4, or fewer on a machine with fewer CPU cores. d2lcore's own loaders
+    (:func:`load_data_fashion_mnist`) hold the data in memory and use no workers."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+def load_data_fashion_mnist(
+    batch_size: int, resize: int | tuple[int, int] | None = None
+) -> tuple[Any, Any]:
+    """Fashion-MNIST as ``(train_iter, test_iter)`` (the book's function, §3.5): batches of
+    float32 images (b, 1, 28, 28) in [0, 1] (or ``resize``\\ d, bilinear) with int64 labels,
+    the training set shuffled each pass.
+
+    Unlike the book's (torchvision ``DataLoader``\\ s with 4 worker processes, reading from
+    ``../data``) these are :func:`d2lcore.load_fashion_mnist`'s in-memory loaders: the images
+    stay uint8 and each batch is converted on its way out, with no worker processes. The data
+    come from d2lcore's data root (``D2LCORE_DATA``), downloaded when missing, and the quick mode
+    (``D2LCORE_QUICK=1``) keeps a tenth of each split.
+    """
+    return load_fashion_mnist(batch_size, resize)
+
+
+def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
+    """The **number** of correct predictions, as a float (the book's ``accuracy``, §3.6).
+
+    ``y_hat`` holds scores (n, q) or predicted classes (n,). Note: :func:`d2lcore.accuracy`
+    (``import d2lcore``) returns the *fraction* instead; the book divides this count by
+    ``len(y)`` itself.
+    """
+    return float(num_correct(y_hat, y))
+
+
+def evaluate_accuracy(net: Callable[[torch.Tensor], torch.Tensor], data_iter: Iterable[Any]) -> float:
+    """The fraction of ``data_iter``'s examples that ``net`` classifies correctly (§3.6), with
+    the model in evaluation mode (restored afterwards, where the book's leaves it in evaluation
+    mode). The book's sums its :func:`accuracy` counts; this is
+    :func:`d2lcore.evaluate_accuracy`."""
+    return _evaluate_accuracy(net, data_iter)
+
+
+def _classifier_history(history: History) -> tuple[float, float]:
+    e = history.final
+    return e.train_loss, (e.train_acc if e.train_acc is not None else float("nan"))
+
+
+def train_epoch_ch3(
+    net: Callable[[torch.Tensor], torch.Tensor],
+    train_iter: Iterable[Any],
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    updater: torch.optim.Optimizer | Callable[[int], None],
+) -> tuple[float, float]:
+    """Train one epoch (§3.6) and return ``(mean training loss, training accuracy)``.
+
+    ``updater`` is a ``torch.optim.Optimizer`` (the mean loss is back-propagated) or the book's
+    ``updater(batch_size)`` (the summed loss is back-propagated). One epoch of
+    :func:`d2lcore.fit`.
+    """
+    history = fit(net, train_iter, loss, 1, updater)
+    _set_last(history)
+    return _classifier_history(history)
+
+
+class _BookProgress(Progress):
+    """d2lcore's Progress without its closing summary line: the book's functions print their
+    own lines (``train_ch6``) or none (``train_ch3``)."""
+
+    def on_train_end(self, history: History) -> None:
+        super().on_train_end(History())  # closes the bar; an empty history prints nothing
+
+
+_last: list[History] = []
+
+
+def _set_last(history: History) -> None:
+    _last[:] = [history]
+
+
+def last_history() -> History:
+    """The :class:`d2lcore.History` (per-epoch losses, accuracies, examples/s) of the last
+    ``train_ch3``/``train_ch6``/``train_epoch_ch3`` call; the book's functions return nothing
+    (or two numbers), so this is where d2lcore's record of the run is."""
+    if not _last:
+        raise ValueError("last_history: no training has run yet in this process; call train_ch3 "
+                         "or train_ch6 first")
+    return _last[0]
+
+
+def train_ch3(
+    net: Callable[[torch.Tensor], torch.Tensor],
+    train_iter: Iterable[Any],
+    test_iter: Iterable[Any],
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    num_epochs: int,
+    updater: torch.optim.Optimizer | Callable[[int], None],
+) -> None:
+    """Train for ``num_epochs`` epochs, testing after each (§3.6), with the live plot of
+    training loss, training accuracy and test accuracy (y from 0.3 to 0.9, as the book's).
+
+    Returns ``None`` as the book's does (:func:`last_history` holds the record). The book's
+    version also asserts its own final numbers (training loss < 0.5, accuracies > 0.7), a check
+    for its build; this one leaves judging the result to the reader.
+    """
+    progress = _BookProgress(["train_loss", "train_acc", "test_acc"], ylim=(0.3, 0.9))
+    history = fit(net, train_iter, loss, num_epochs, updater, test_iter=test_iter, callback=progress)
+    _set_last(history)
+
+
+def predict_ch3(net: Callable[[torch.Tensor], torch.Tensor], test_iter: Iterable[Any], n: int = 6) -> None:
+    """Show the first ``n`` images of ``test_iter``'s first batch, each titled with its true
+    label above the predicted one (§3.6)."""
+    X, y = next(iter(test_iter))
+    with torch.no_grad():
+        preds = net(X).argmax(dim=1)
+    titles = [f"{t}\n{p}" for t, p in zip(get_fashion_mnist_labels(y), get_fashion_mnist_labels(preds))]
+    show_images(X[:n].reshape(n, 28, 28), 1, n, titles=titles[:n])
+
+
+def evaluate_loss(
+    net: Callable[[torch.Tensor], torch.Tensor],
+    data_iter: Iterable[Any],
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+) -> float:
+    """The mean loss of ``net`` over ``data_iter`` (§4.4); the labels are reshaped to the
+    output's shape first, as in the book. Runs without gradients, in evaluation mode
+    (:func:`d2lcore.evaluate_loss`)."""
+
+    def reshaped(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return loss(out, y.reshape(out.shape))
+
+    return _evaluate_loss(net, data_iter, reshaped)
+
+
+# --------------------------------------------------------------------------------------------
+# Devices, convolution, training on a device (§5.6, §6.2, §6.6).
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
+def try_gpu(i: int = 0) -> torch.device:
+    """``cuda:i`` when that GPU exists, else Apple's ``mps`` (for ``i == 0``) when present, else
+    the CPU (the book's ``try_gpu``, §5.6, which knows CUDA only)."""
+    if isinstance(i, bool) or not isinstance(i, int) or i < 0:
+        raise ValueError(f"i must be a GPU index, an int ≥ 0, got {i!r}")
+    if torch.cuda.device_count() >= i + 1:
+        return torch.device(f"cuda:{i}")
+    if i == 0 and _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def try_all_gpus() -> list[torch.device]:
+    """Every CUDA GPU, else ``[mps]`` when present, else ``[cpu]`` (§5.6)."""
+    devices = [torch.device(f"cuda:{i}") for i in range(torch.cuda.device_count())]
+    if devices:
+        return devices
+    return [torch.device("mps")] if _mps_available() else [torch.device("cpu")]
+
+
+def evaluate_accuracy_gpu(
+    net: Callable[[torch.Tensor], torch.Tensor],
+    data_iter: Iterable[Any],
+    device: str | torch.device | None = None,
+) -> float:
+    """The accuracy of ``net`` over ``data_iter``, computed on ``device`` (default: where the
+    model's parameters are), §6.6. A fraction, as the book's."""
+    return _evaluate_accuracy(net, data_iter, device)
+
+
+def _xavier(m: nn.Module) -> None:
+    if type(m) in (nn.Linear, nn.Conv2d):
+        nn.init.xavier_uniform_(m.weight)  # type: ignore[arg-type]
+
+
+def _fast_pooling(net: nn.Module) -> int:
+    """Make every exact ``nn.AvgPool2d`` of ``net`` a :class:`d2lcore.AvgPool2d` in place: a
+    subclass with the same arguments, ``repr`` and (empty) state, whose CPU forward for 2×2
+    windows is a depthwise convolution. Returns how many were switched."""
+    count = 0
+    for m in net.modules():
+        if type(m) is nn.AvgPool2d:
+            m.__class__ = AvgPool2d
+            count += 1
+    return count
+
+
+def _native_bf16() -> bool:
+    """True where oneDNN runs bfloat16 natively on this CPU (AVX512-BF16 or AMX)."""
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # pragma: no cover - builds without oneDNN
+        return False
+
+
+cpu_autocast: torch.dtype | None = torch.bfloat16 if _native_bf16() else None
+"""The autocast dtype :func:`train_ch6` uses on the CPU for nets built from ``torch.nn`` layers
+only: ``torch.bfloat16`` where the CPU computes it natively (AVX512-BF16 or AMX), else ``None``
+(float32, as the book). Set ``d2l.cpu_autocast = None`` for the book's float32 numbers exactly;
+bfloat16 changes them slightly (LeNet, 10 epochs: the same test accuracy within 0.01,
+benchmarks/README.md). GPUs always train in float32 here, as in the book."""
+
+
+def _torch_nn_only(net: nn.Module) -> bool:
+    """True when every module of ``net`` is one of torch.nn's (or d2lcore's AvgPool2d): a
+    hand-written layer, such as §7.5's batch normalisation from scratch, keeps float32."""
+    return all(type(m).__module__.startswith("torch.nn.") or type(m) is AvgPool2d for m in net.modules())
+
+
+def train_ch6(
+    net: nn.Module,
+    train_iter: Iterable[Any],
+    test_iter: Iterable[Any],
+    num_epochs: int,
+    lr: float,
+    device: str | torch.device,
+) -> None:
+    """Train a network on ``device`` with minibatch SGD and cross-entropy (§6.6), as the book's
+    ``train_ch6``: Xavier-uniform weights for every ``nn.Linear`` and ``nn.Conv2d`` first, the
+    model moved to ``device``, a live plot while it trains, and at the end the book's two lines::
+
+        training on cpu
+        loss 0.469, train acc 0.823, test acc 0.779
+        23512.3 examples/sec on cpu
+
+    (examples/sec counts training steps only, as the book's.) Returns ``None``;
+    :func:`last_history` holds the run's record.
+
+    What makes it faster than the book's on the same cell, without changing what it computes:
+    :func:`d2lcore.fit` (no host synchronisation per batch), d2lcore's in-memory loaders, the
+    channels-last memory layout for conv nets (same numbers up to float rounding order), on the
+    CPU every exact ``nn.AvgPool2d`` switched in place to :class:`d2lcore.AvgPool2d` (the same
+    module for every purpose — arguments, ``repr``, ``state_dict`` — with a faster 2×2 kernel),
+    and, on CPUs that compute bfloat16 natively, bfloat16 autocast for conv nets made of
+    ``torch.nn`` layers (:data:`cpu_autocast`; this one changes the numbers slightly, so it
+    can be turned off).
+    """
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"net must be an nn.Module (train_ch6 initialises its layers), got "
+                        f"{type(net).__name__}")
+    dev = config.device(device)
+    net.apply(_xavier)
+    print("training on", device)
+    net.to(dev)
+    channels_last = any(isinstance(m, nn.Conv2d) for m in net.modules())
+    if dev.type == "cpu":
+        _fast_pooling(net)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    autocast = cpu_autocast if dev.type == "cpu" and channels_last and _torch_nn_only(net) else None
+    progress = _BookProgress(["train_loss", "train_acc", "test_acc"])
+    history = fit(
+        net, train_iter, nn.CrossEntropyLoss(), num_epochs, optimizer, test_iter=test_iter,
+        device=dev, callback=progress, channels_last=channels_last, autocast=autocast,
+    )  # fmt: skip
+    _set_last(history)
+    if not history.epochs:
+        return
+    e = history.final
+    print(f"loss {e.train_loss:.3f}, train acc {e.train_acc:.3f}, test acc {e.test_acc:.3f}")
+    # Total examples over total training time: the harmonic mean of the epochs' rates.
+    rate = len(history) / sum(1 / s.examples_per_sec for s in history.epochs)
+    print(f"{rate:.1f} examples/sec on {device}")
+
+
+# --------------------------------------------------------------------------------------------
+# The framework aliases the book's cells call (its config.ini): thin names for torch.
+
+ones = torch.ones
+zeros = torch.zeros
+tensor = torch.tensor
+arange = torch.arange
+meshgrid = torch.meshgrid
+sin = torch.sin
+sinh = torch.sinh
+cos = torch.cos
+cosh = torch.cosh
+tanh = torch.tanh
+linspace = torch.linspace
+exp = torch.exp
+log = torch.log
+normal = torch.normal
+rand = torch.rand
+randn = torch.randn
+matmul = torch.matmul
+int32 = torch.int32
+float32 = torch.float32
+concat = torch.cat
+stack = torch.stack
+abs = torch.abs  # noqa: A001 - the book's name
+eye = torch.eye
+
+
+def numpy(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+    """``x`` as a NumPy array (detached from the graph; a CPU tensor)."""
+    return x.detach().numpy(*args, **kwargs)
+
+
+def size(x: torch.Tensor, *args: Any, **kwargs: Any) -> int:
+    """The number of elements of ``x``."""
+    return x.numel(*args, **kwargs)
+
+
+def reshape(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    """``x.reshape(shape)``."""
+    return x.reshape(*args, **kwargs)
+
+
+def to(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    """``x.to(device or dtype)``."""
+    return x.to(*args, **kwargs)
+
+
+def reduce_sum(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    """``x.sum(...)``."""
+    return x.sum(*args, **kwargs)
+
+
+def reduce_mean(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    """``x.mean(...)``."""
+    return x.mean(*args, **kwargs)
+
+
+def argmax(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    """``x.argmax(...)`` (``axis=`` works as ``dim=``)."""
+    return x.argmax(*args, **kwargs)
+
+
+def astype(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    """``x`` converted to a dtype (``x.type(dtype)``)."""
+    return x.type(*args, **kwargs)
+
+
+def transpose(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    """The transpose of a matrix (``x.t()``)."""
+    return x.t(*args, **kwargs)
