@@ -55,7 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     # plotting (§2.4, §3.5)
-    "plt", "use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "Animator",
+    "plt",  # noqa: F822 (imported on first use, by the module's __getattr__)
+    "use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "Animator",
     # timing and counting (§3.1, §3.6)
     "Timer", "Accumulator",
     # linear regression (§3.2, §3.3)
