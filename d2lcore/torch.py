@@ -38,7 +38,7 @@ from . import config
 from .data.fashion_mnist import get_fashion_mnist_labels, load_fashion_mnist
 from .data.loader import load_array
 from .data.synthetic import synthetic_data as _synthetic_data
-from .models.pooling import AvgPool2d
+from .models.pooling import AvgPool2d, _bf16_supported
 from .ops.classify import num_correct
 from .ops.conv import corr2d
 from .ops.linear import linreg, sgd, squared_loss
@@ -479,11 +479,9 @@ def _fast_pooling(net: nn.Module) -> int:
 
 
 def _native_bf16() -> bool:
-    """True where oneDNN runs bfloat16 natively on this CPU (AVX512-BF16 or AMX)."""
-    try:
-        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # pragma: no cover - builds without oneDNN
-        return False
+    """True where oneDNN runs bfloat16 natively on this CPU (AVX512-BF16 or AMX); the private
+    op behind it is looked up guarded, in one place (d2lcore.models.pooling)."""
+    return torch.backends.mkldnn.is_available() and _bf16_supported()
 
 
 cpu_autocast: torch.dtype | None = torch.bfloat16 if _native_bf16() else None
