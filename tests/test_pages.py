@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PAGES = sorted((REPO / "chapters").glob("ch*/ch*.md"))
+PAGES = sorted([*(REPO / "chapters").glob("ch*/ch*.md"), *(REPO / "chapters").glob("appendix/*.md")])
 
 # Words that, in the same clause, say a literal is not this page's run result.
 ATTRIBUTIONS = ("书中", "书上", "原书", "笔记", "论文", "阈值", "要求", "学习率", "系数")
