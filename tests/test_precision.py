@@ -212,6 +212,7 @@ _BF16_ALLOWED = {
     "d2lcore/train.py",  # fit's docs and argument checks
     "d2lcore/models/pooling.py",  # which dtypes its kernel takes, as the probe answers
     "d2lcore/config.py",  # the names D2LCORE_PRECISION accepts
+    "benchmarks/bench_ch07.py",  # --all-precisions: what forcing an emulated bfloat16 costs
 }
 # torch.bfloat16 / torch.float16 as a value, or Precision("bfloat16") forced in code.
 _FORCED = re.compile(r"torch\.bfloat16|torch\.float16|[\"']bfloat16[\"']\s*\)")
