@@ -18,6 +18,7 @@ from .. import config
 from ..ops.classify import num_correct
 from . import checks
 from .checks import Batch
+from .errors import EmptyPassError
 
 __all__ = [
     "LossFn",
@@ -114,7 +115,7 @@ def evaluate(
     finally:
         set_mode(net, was_training)
     if meter.n == 0:
-        raise ValueError(f"{name} is empty: it yielded no examples")
+        raise EmptyPassError(f"{name} is empty: it yielded no examples")
     return (meter.mean_loss() if loss is not None else None), meter.accuracy()
 
 

@@ -24,7 +24,7 @@ from . import checks
 from .callbacks import Callback
 from .checkpoint import Checkpointer, checkpoint_path
 from .checks import Batch
-from .errors import TrainingError, check_finite, stopped
+from .errors import EmptyPassError, TrainingError, check_finite, stopped
 from .evaluate import LossFn, Meter, evaluate, net_device, set_mode, to_device
 from .evaluate import autocast as autocast_to
 from .history import EpochStats, History
@@ -152,7 +152,7 @@ def fit(
                 _sum_over_ranks(stats, train_iter, test=False)
             check_finite(stats, history)
             if test_iter is not None:
-                _evaluate_epoch(run, test_iter, test_loss, stats)
+                _evaluate_epoch(run, test_iter, test_loss, stats, history)
                 if dist.enabled:
                     _sum_over_ranks(stats, test_iter, test=True)
             history.epochs.append(stats)
@@ -179,16 +179,28 @@ def _num_batches(data: Iterable[Batch]) -> int:
 
 
 def _evaluate_epoch(
-    run: _Run, test_iter: Iterable[Batch], test_loss: bool | None, stats: EpochStats
+    run: _Run, test_iter: Iterable[Batch], test_loss: bool | None, stats: EpochStats,
+    history: History,
 ) -> None:
     """Fill in ``stats``' test numbers (the loss when asked, by default for regression) and
-    add the evaluation time to the epoch's."""
+    add the evaluation time to the epoch's. A test set that yields nothing stops the run with
+    a :class:`TrainingError` whose history keeps this epoch's training numbers."""
     want_loss = test_loss if test_loss is not None else stats.train_acc is None
     t0 = time.perf_counter()
-    stats.test_loss, stats.test_acc = evaluate(
-        run.net, test_iter, run.loss if want_loss else None, run.device, run.channels_last,
-        run.autocast, name="test_iter",
-    )  # fmt: skip
+    try:
+        stats.test_loss, stats.test_acc = evaluate(
+            run.net, test_iter, run.loss if want_loss else None, run.device, run.channels_last,
+            run.autocast, name="test_iter",
+        )  # fmt: skip
+    except EmptyPassError as err:
+        history.epochs.append(stats)
+        raise TrainingError(
+            f"test_iter yielded no examples after epoch {stats.epoch}, so nothing could be "
+            f"evaluated; the epoch's training numbers are in this error's .history (its test "
+            "numbers None). Pass a test loader that yields (X, y) batches, or test_iter=None",
+            stats.epoch,
+            history,
+        ) from err
     stats.seconds += time.perf_counter() - t0
 
 
