@@ -16,12 +16,24 @@ export D2LCORE_RESULTS ?= $(abspath $(BUILD))/results
 # Keep matplotlib's and other caches inside the build folder.
 export MPLCONFIGDIR := $(abspath $(BUILD))/.mplconfig
 
-.PHONY: help venv book book-strict test lint unit nbtest clean site-test binder-test serve pdf lab
+.PHONY: help venv book book-strict test lint unit nbtest clean site-test binder-test serve pdf lab test-avx2
+
+# PROFILE=avx2 runs any target as on most readers' laptops: a CPU with AVX2 but no AVX-512 and no
+# native bfloat16. PyTorch's own kernels stop at AVX2 (ATEN_CPU_CAPABILITY) and oneDNN's too
+# (ONEDNN_MAX_CPU_ISA), so oneDNN reports no native bfloat16 and d2lcore.fast_settings() chooses
+# float32, as it would there; a page that forced bfloat16 would take 6-14x longer.
+PROFILE ?=
+ifeq ($(PROFILE),avx2)
+export ATEN_CPU_CAPABILITY := avx2
+export ONEDNN_MAX_CPU_ISA := AVX2
+else ifneq ($(PROFILE),)
+$(error PROFILE=$(PROFILE) is not a profile: use PROFILE=avx2, or leave it unset for the CPU as it is)
+endif
 
 # `make help` lists every target that has a `## what it does` comment on its line (a test
 # checks that every target has one).
 help: ## list the targets
-	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/\1\t\2/' | \
+	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9-]+):.*## (.*)/\1\t\2/' | \
 	  awk -F'\t' '{printf "make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
@@ -97,11 +109,17 @@ nbtest: venv ## run every notebook under nbval (quick mode)
 test: export D2LCORE_QUICK = 1
 test: lint unit nbtest ## every test: unit tests and nbval over every notebook (quick mode)
 
-# Speed (benchmarks/README.md): d2lcore's fit against the book's d2l package, side by side, then
-# every notebook timed in the quick mode (BENCH_NOTEBOOKS=--full adds the full mode, about half
+test-avx2: ## make test under the AVX2 profile (PROFILE=avx2: no AVX-512, no native bfloat16)
+	$(MAKE) test PROFILE=avx2
+
+# Speed (benchmarks/README.md): d2lcore's fit against the book's d2l package, side by side; the
+# book's training cells of §3.6-6.6 through d2lcore.torch against d2l 0.17.6 (float32 both sides);
+# chapter 7's CPU configurations per step, on this CPU and under the AVX2 profile, against each
+# page's time budget (it fails when a page is over); then every notebook timed in the quick mode (BENCH_NOTEBOOKS=--full adds the full mode, about half
 # an hour). d2l goes in with --no-deps (its exact pins would replace torch and numpy), beside the
 # packages its torch module imports.
 BENCH_ARGS ?=
+BENCH_CELLS_ARGS ?=
 BENCH_NOTEBOOKS ?=
 # The book's LeNet cell also runs on d2l==0.17.6 (what d2l-zh 2.0 installs), which cannot share
 # site-packages with 1.0.3: it goes into its own folder, and the bench imports it from there.
@@ -117,6 +135,9 @@ $(D2L_BOOK)/d2l/torch.py: | $(VENV)/.installed
 .PHONY: bench
 bench: $(VENV)/.bench-installed $(D2L_BOOK)/d2l/torch.py ## d2lcore's training speed against the book's d2l, and notebook times
 	$(PY) benchmarks/bench_training.py --d2l-book $(D2L_BOOK) $(BENCH_ARGS)
+	$(PY) benchmarks/bench_book_cells.py --d2l-book $(D2L_BOOK) $(BENCH_CELLS_ARGS)
+	$(PY) benchmarks/bench_ch07.py --threads 1 --cpu-time
+	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(PY) benchmarks/bench_ch07.py --threads 1 --cpu-time
 	$(PY) benchmarks/time_notebooks.py $(BENCH_NOTEBOOKS)
 
 # The oldest torch/torchvision pair that pyproject.toml admits, in its own virtual environment:

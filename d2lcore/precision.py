@@ -29,7 +29,9 @@ import torch
 
 from . import config
 
-__all__ = ["FastSettings", "Precision", "fast_settings", "native_bf16", "cpu_native_bf16"]
+__all__ = [
+    "FastSettings", "Precision", "fast_settings", "native_bf16", "cpu_native_bf16", "device_class",
+]  # fmt: skip
 
 PrecisionName = Literal["auto", "float32", "bfloat16"]
 _NAMES = ("auto", "float32", "bfloat16")
@@ -71,6 +73,20 @@ def native_bf16(device: str | torch.device | None = None) -> bool:
     if dev.type == "cuda":
         return _cuda_native_bf16(dev)
     return False
+
+
+def device_class(device: str | torch.device | None = None) -> str:
+    """The class of hardware that decides speed and precision, for records beside each figure:
+    on a CPU, PyTorch's instruction set and whether bfloat16 is native (``"CPU AVX2, bfloat16
+    emulated"``, ``"CPU AVX512, bfloat16 native"``); on a GPU, its name."""
+    dev = config.device(device)
+    if dev.type == "cpu":
+        isa = torch.backends.cpu.get_cpu_capability()
+        return f"CPU {isa}, bfloat16 {'native' if cpu_native_bf16() else 'emulated'}"
+    if dev.type == "cuda":
+        native = "native" if _cuda_native_bf16(dev) else "emulated"
+        return f"CUDA {torch.cuda.get_device_name(dev)}, bfloat16 {native}"
+    return dev.type.upper()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from . import config, distributed
+from .precision import device_class
 from .train import History
 
 __all__ = ["Result", "record", "load_results"]
@@ -30,7 +31,8 @@ _MODES = ("full", "quick")
 
 @dataclass(frozen=True)
 class Result:
-    """One trained model's outcome, with the book's published test accuracy beside it."""
+    """One trained model's outcome, with the book's published test accuracy beside it, the
+    precision it computed in and the class of hardware it ran on."""
 
     section: str
     name: str
@@ -44,6 +46,8 @@ class Result:
     seconds: float
     book_test_acc: float | None
     machine: str
+    precision: str = "float32"  # what the run computed in (History.precision)
+    device_class: str = ""  # e.g. "CPU AVX2, bfloat16 emulated" (d2lcore.device_class)
 
 
 def record(
@@ -98,6 +102,8 @@ def record(
         seconds=history.seconds,
         book_test_acc=book_test_acc,
         machine=f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+        precision=history.precision,
+        device_class=device_class(device_name),
     )
     folder = _mode_folder(directory, mode)
     slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()

@@ -250,3 +250,33 @@ def test_the_guard_catches_a_forced_bfloat16(tmp_path: Path) -> None:
     page.write_text("torch.bfloat16 in prose is fine\n```{code-cell} ipython3\n"
                     "s = d2l.fast_settings()  # not torch.bfloat16\n```\n")
     assert not _FORCED.search(_code_of(page))
+
+
+def test_device_class_names_the_isa_and_bfloat16(probe, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    probe(False)
+    assert d2lcore.device_class("cpu") == "CPU AVX2, bfloat16 emulated"
+    probe(True)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    assert d2lcore.device_class("cpu") == "CPU AVX512, bfloat16 native"
+
+
+def test_history_and_results_say_which_precision_a_run_used(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("D2LCORE_QUICK", raising=False)
+    torch.manual_seed(0)
+    X, y = torch.rand(16, 1, 8, 8), torch.randint(0, 3, (16,))
+    it = d2lcore.load_array((X, y), 8)
+    seen = {}
+    for dtype in (None, torch.bfloat16):  # bfloat16 on purpose: what the record says
+        net = _conv_net()
+        h = d2lcore.fit(net, it, nn.CrossEntropyLoss(), 1, torch.optim.SGD(net.parameters(), 0.1),
+                        test_iter=it, autocast=dtype)
+        assert h.precision == ("float32" if dtype is None else "bfloat16")
+        assert d2lcore.History.from_dict(h.to_dict()).precision == h.precision
+        path = d2lcore.record("7.1", f"net {h.precision}", h, directory=tmp_path, device="cpu")
+        seen[h.precision] = path
+    results = {r.name: r for r in d2lcore.load_results(tmp_path, mode="full")}
+    assert results["net float32"].precision == "float32"
+    assert results["net bfloat16"].precision == "bfloat16"
+    assert results["net float32"].device_class == d2lcore.device_class("cpu")

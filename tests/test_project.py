@@ -21,7 +21,7 @@ def _targets() -> set[str]:
     """Every rule target of the Makefile (not target-specific variables, not file targets)."""
     names = set()
     for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
-        m = re.match(r"^([a-z][a-z-]*):(?!=)(.*)$", line)
+        m = re.match(r"^([a-z][a-z0-9-]*):(?!=)(.*)$", line)
         if m and not m.group(2).strip().startswith("export"):
             names.add(m.group(1))
     return names

@@ -31,10 +31,13 @@ def loss_str(value: float) -> str:
 
 @dataclass
 class History:
-    """Per-epoch statistics of a run. ``interrupted`` is true when Ctrl-C stopped it early."""
+    """Per-epoch statistics of a run. ``interrupted`` is true when Ctrl-C stopped it early;
+    ``precision`` names what the run computed in (``"float32"``, or the autocast dtype such as
+    ``"bfloat16"``)."""
 
     epochs: list[EpochStats] = field(default_factory=list)
     interrupted: bool = False
+    precision: str = "float32"
 
     def __len__(self) -> int:
         return len(self.epochs)
@@ -74,9 +77,11 @@ class History:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (lists, dicts, numbers), as a checkpoint stores it."""
-        return {"epochs": [asdict(e) for e in self.epochs], "interrupted": self.interrupted}
+        return {"epochs": [asdict(e) for e in self.epochs], "interrupted": self.interrupted,
+                "precision": self.precision}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> History:
         """The inverse of :meth:`to_dict`."""
-        return cls([EpochStats(**e) for e in d["epochs"]], bool(d.get("interrupted", False)))
+        return cls([EpochStats(**e) for e in d["epochs"]], bool(d.get("interrupted", False)),
+                   str(d.get("precision", "float32")))

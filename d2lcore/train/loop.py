@@ -140,6 +140,7 @@ def fit(
     if checkpoint is not None:
         checkpointer = Checkpointer(checkpoint, run.net, run.optimizer, run.scheduler)  # type: ignore[arg-type]
     history = checkpointer.before_train(resume, num_epochs) if checkpointer else History()
+    history.precision = "float32" if run.autocast is None else str(run.autocast).removeprefix("torch.")
     run.device = strategy.device(run.device)
     model, train_iter, test_iter = strategy.setup(run.net, run.device, train_iter, test_iter, len(history))
     train_run = replace(run, net=model)  # evaluation keeps the plain model
