@@ -116,6 +116,10 @@ CANDIDATES: dict[str, Page] = {
                                                           small_stem=True), 128, 6),
     "resnet-w0.09375": Page("7.6", lambda: d2l.ResNet18(resolution=28, width=0.09375,
                                                         small_stem=True), 128, 4),
+    "googlenet-b256": Page("7.4", lambda: d2l.GoogLeNet(resolution=28, width=0.25,
+                                                        small_stem=True), 256, 4),
+    "googlenet-w0.1875-b256": Page("7.4", lambda: d2l.GoogLeNet(resolution=28, width=0.1875,
+                                                                small_stem=True), 256, 5),
     "resnet-b256": Page("7.6", lambda: d2l.ResNet18(resolution=28, width=0.125,
                                                     small_stem=True), 256, 4),
 }
