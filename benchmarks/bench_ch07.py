@@ -79,7 +79,7 @@ def _bn_lenet() -> nn.Module:
 
 def _nin_fc_head() -> nn.Module:
     """§7.3's comparison: NiN's trunk without its last block, with AlexNet's FC head (512)."""
-    trunk = d2l.NiN(resolution=28, width=0.25, small_stem=True).features[:-1]
+    trunk = d2l.NiN(resolution=28, width=0.125, small_stem=True).features[:-1]
     n = trunk(torch.zeros(1, 1, 28, 28)).numel()
     return nn.Sequential(trunk, nn.Flatten(), nn.Linear(n, 512), nn.ReLU(), nn.Dropout(0.5),
                          nn.Linear(512, 512), nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, 10))
@@ -87,18 +87,18 @@ def _nin_fc_head() -> nn.Module:
 
 # The pages' CPU configurations in full mode. Keep them equal to the pages' `cfg` cells.
 PAGES: dict[str, Page] = {
-    "alexnet": Page("7.1", lambda: d2l.AlexNet(resolution=28, width=0.25, hidden=512, small_stem=True),
-                    128, 8,
+    "alexnet": Page("7.1", lambda: d2l.AlexNet(resolution=28, width=0.125, hidden=512, small_stem=True),
+                    128, 6,
                     extra=[(lambda: d2l.AlexNet(resolution=28, width=0.125, hidden=128,
                                                 small_stem=True, dropout=0.5), 1000, 30 * 6, 128, 1000)]),
-    "vgg": Page("7.2", lambda: d2l.VGG(((1, 32), (2, 64), (2, 128)), resolution=28, width=1.0,
-                                       hidden=512), 128, 12),
-    "nin": Page("7.3", lambda: d2l.NiN(resolution=28, width=0.25, small_stem=True), 128, 8,
-                extra=[(_nin_fc_head, N_TRAIN, 8, 128, N_TEST)]),
-    "googlenet": Page("7.4", lambda: d2l.GoogLeNet(resolution=28, width=0.25, small_stem=True),
-                      128, 6),
+    "vgg": Page("7.2", lambda: d2l.VGG(((1, 32), (2, 64), (2, 128)), resolution=28, width=0.5,
+                                       hidden=512, batch_norm=True), 128, 8),
+    "nin": Page("7.3", lambda: d2l.NiN(resolution=28, width=0.125, small_stem=True), 128, 5,
+                extra=[(_nin_fc_head, N_TRAIN, 5, 128, N_TEST)]),
+    "googlenet": Page("7.4", lambda: d2l.GoogLeNet(resolution=28, width=0.1875, small_stem=True),
+                      128, 5),
     "bn": Page("7.5", _bn_lenet, 256, 10),
-    "resnet": Page("7.6", lambda: d2l.ResNet18(resolution=28, width=0.125, small_stem=True), 128, 5),
+    "resnet": Page("7.6", lambda: d2l.ResNet18(resolution=28, width=0.125, small_stem=True), 256, 4),
 }
 
 # Other configurations, timed by name (``--pages vgg-w0.5``) when choosing the pages' ones.
