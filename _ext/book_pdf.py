@@ -34,13 +34,16 @@ from urllib.parse import urlparse
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import book_print  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 # A4 in PostScript points, and the contents page's fixed layout (so its links can be placed).
-PAGE_W, PAGE_H = 595.28, 841.89
+PAGE_W, PAGE_H = book_print.PAGE_W, book_print.PAGE_H
 TOC_MARGIN, TOC_TITLE_H, TOC_ROW_H = 54.0, 64.0, 20.0
 BOOK_TITLE = "D2L Companion · 动手学深度学习 第 3–7 章"
 
@@ -92,25 +95,6 @@ def serve(directory: Path) -> Iterator[str]:
         server.server_close()
 
 
-# Run in the page before printing: typeset math, loaded fonts, opened solutions, plain links.
-_PREPARE = """async () => {
-  if (document.querySelector('script[src*="mathjax"]')) {
-    for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++) {
-      await new Promise(r => setTimeout(r, 50));
-    }
-    if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
-  }
-  await document.fonts.ready;
-  document.querySelectorAll('details').forEach(d => { d.open = true; });
-  document.querySelectorAll('.toggle-hidden').forEach(e => {
-    if (!e.closest('.cell')) e.classList.remove('toggle-hidden');
-  });
-  document.querySelectorAll('button.toggle-button').forEach(b => b.remove());
-  const h1 = document.querySelector('main h1, article h1, h1');
-  return h1 ? h1.textContent.replace(/[#¶]\\s*$/, '').trim() : document.title;
-}"""
-
-
 def print_pages(base_url: str, entries: list[Entry], workdir: Path, log: bool = True) -> list[Path]:
     """Each page printed to ``workdir/NNN.pdf``; fills in the entries' titles."""
     from playwright.sync_api import Route, sync_playwright
@@ -133,12 +117,17 @@ def print_pages(base_url: str, entries: list[Entry], workdir: Path, log: bool = 
             if response is None or response.status != 200:
                 raise RuntimeError(f"book_pdf: {entry.docname}.html did not load "
                                    f"(status {response and response.status}); build the site first")
-            entry.title = page.evaluate(_PREPARE) or entry.docname
+            entry.title = page.evaluate(book_print.PREPARE_JS) or entry.docname
+            page.add_style_tag(path=str(book_print.CSS))
+            # Laid out as printed (print media, the text width), what is still too wide shrinks.
             page.emulate_media(media="print")
+            page.set_viewport_size({"width": book_print.TEXT_WIDTH_PX, "height": 1400})
+            page.evaluate(book_print.FIT_JS)
             path = workdir / f"{i:03d}.pdf"
             page.pdf(path=str(path), format="A4", print_background=True,
-                     margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+                     margin={k: f"{v}mm" for k, v in book_print.MARGIN_MM.items()})
             page.emulate_media(media="screen")
+            page.set_viewport_size({"width": 1000, "height": 1400})
             out.append(path)
             if log:
                 print(f"book_pdf: {entry.docname} ({time.perf_counter() - start:.1f} s)", flush=True)
@@ -221,13 +210,32 @@ def print_html(html_text: str, path: Path) -> None:
         browser.close()
 
 
-def merge(entries: list[Entry], page_pdfs: list[Path], workdir: Path, out: Path) -> int:
-    """Contents + pages into ``out`` with an outline and linked contents; returns the page count."""
+def running_heads(entries: list[Entry], contents_pages: int, total: int) -> list[tuple[str, str, str]]:
+    """(left head, right head, page number) of every page of the book: the contents' pages
+    read 目录; a section's read its chapter (the book's title outside the chapters) and its
+    title."""
+    heads = [("", "目录", str(i + 1)) for i in range(contents_pages)]
+    for entry in entries:
+        left = entry.part or BOOK_TITLE
+        heads += [(left, entry.title, str(entry.first_page + k + 1)) for k in range(entry.num_pages)]
+    if len(heads) != total:
+        raise RuntimeError(f"book_pdf: {len(heads)} running heads for {total} pages")
+    return heads
+
+
+def merge(entries: list[Entry], page_pdfs: list[Path], workdir: Path, out: Path,
+          server: str, public: str) -> int:
+    """Contents + pages into ``out`` with an outline, linked contents, links between the pages,
+    running heads and page numbers; returns the page count. ``server`` is the base URL the
+    pages were printed from, ``public`` the website's (links there are rewritten)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.annotations import Link
     from pypdf.generic import Fit
 
     readers = [PdfReader(p) for p in page_pdfs]
+    dests = book_print.Destinations()
+    for entry, reader in zip(entries, readers):
+        dests.add(entry.docname, reader)
     rows = _toc_rows(entries)
     sheets = contents_sheets(rows)
     offset = len(sheets)  # the contents come first
@@ -247,6 +255,14 @@ def merge(entries: list[Entry], page_pdfs: list[Path], workdir: Path, out: Path)
     for reader in [toc_reader, *readers]:
         for page in reader.pages:
             writer.add_page(page)
+    # Links between the pages and inside them land in the book; the rest on the website.
+    counts = book_print.relink(writer, [(e.docname, e.first_page, e.num_pages) for e in entries],
+                               dests, server, public)
+    # Every page's running head and number.
+    stamp_pdf = workdir / "heads.pdf"
+    print_html(book_print.stamp_html(running_heads(entries, len(sheets), len(writer.pages))),
+               stamp_pdf)
+    book_print.stamp(writer, PdfReader(stamp_pdf))
     # The contents' entries link to their pages.
     for s, sheet in enumerate(sheets):
         top = TOC_MARGIN + (TOC_TITLE_H if s == 0 else 0)
@@ -269,6 +285,8 @@ def merge(entries: list[Entry], page_pdfs: list[Path], workdir: Path, out: Path)
             parents[entry.part] = writer.add_outline_item(title=entry.part, page_number=entry.first_page)
         writer.add_outline_item(title=entry.title, page_number=entry.first_page,
                                 parent=parents[entry.part])
+    print(f"book_pdf: links: {counts['internal']} inside the book, {counts['public']} to the "
+          f"website ({public}), {counts['external']} elsewhere", flush=True)
     writer.page_mode = "/UseOutlines"
     writer.add_metadata({"/Title": BOOK_TITLE, "/Author": "D2L Companion contributors"})
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -301,11 +319,12 @@ def build(html_dir: Path, out: Path, toc: Path = ROOT / "_toc.yml") -> int:
     if not Path(CHROMIUM).is_file():
         raise SystemExit(f"book_pdf: no browser at {CHROMIUM}: `apt-get install chromium "
                          "fonts-wqy-microhei`")
+    public = book_print.public_url(ROOT / "_config.yml")
     entries = toc_entries(toc)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="book-pdf-") as tmp, serve(html_dir) as base_url:
         pdfs = print_pages(base_url, entries, Path(tmp))
-        pages = merge(entries, pdfs, Path(tmp), out)
+        pages = merge(entries, pdfs, Path(tmp), out, base_url, public)
     shutil.copy(out, html_dir / "book.pdf")
     mark_pages(html_dir)
     print(f"book_pdf: {out} ({pages} pages, {len(entries)} sections) in "
