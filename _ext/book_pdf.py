@@ -212,11 +212,10 @@ def print_html(html_text: str, path: Path) -> None:
 
 def running_heads(entries: list[Entry], contents_pages: int, total: int) -> list[tuple[str, str, str]]:
     """(left head, right head, page number) of every page of the book: the contents' pages
-    read 目录; a section's read its chapter (the book's title outside the chapters) and its
-    title."""
+    read 目录; a section's read its chapter (if any) and its title."""
     heads = [("", "目录", str(i + 1)) for i in range(contents_pages)]
     for entry in entries:
-        left = entry.part or BOOK_TITLE
+        left = entry.part or ""
         heads += [(left, entry.title, str(entry.first_page + k + 1)) for k in range(entry.num_pages)]
     if len(heads) != total:
         raise RuntimeError(f"book_pdf: {len(heads)} running heads for {total} pages")

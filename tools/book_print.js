@@ -44,7 +44,7 @@ async () => {
 // ---- FIT ----
 () => {
   const article = document.querySelector('article') || document.querySelector('main') || document.body;
-  const right = article.getBoundingClientRect().right;
+  const right = Math.min(article.getBoundingClientRect().right, document.documentElement.clientWidth);
   let fitted = 0;
   const shrink = (el) => {
     const box = el.getBoundingClientRect();
