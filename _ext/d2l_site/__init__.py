@@ -20,10 +20,22 @@ from __future__ import annotations
 
 from sphinx.application import Sphinx
 
-from . import (alt_texts, anchors, assets, downloads, execution, labels, live, numbering, search,
-               status, vendor)
+from . import (
+    alt_texts,
+    anchors,
+    assets,
+    downloads,
+    execution,
+    labels,
+    live,
+    numbering,
+    search,
+    status,
+    vendor,
+)
 
-MODULES = (execution, vendor, numbering, anchors, alt_texts, search, labels, live, downloads, status, assets)
+MODULES = (execution, vendor, numbering, anchors, alt_texts, search, labels, live, downloads, status,
+           assets)
 
 
 def setup(app: Sphinx) -> dict[str, object]:
