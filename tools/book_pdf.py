@@ -93,7 +93,7 @@ def print_pages(browser: Browser, base_url: str, entries: list[Entry], workdir: 
         page.evaluate(book_print.FIT_JS)
         path = workdir / f"{i:03d}.pdf"
         page.pdf(path=str(path), format="A4", print_background=True,
-                 margin={k: f"{v}mm" for k, v in book_print.MARGIN_MM.items()})
+                 margin={k: f"{v}px" for k, v in book_print.MARGIN_PX.items()})
         page.emulate_media(media="screen")
         page.set_viewport_size({"width": 1000, "height": 1400})
         out.append(path)

@@ -17,7 +17,12 @@ async () => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });
   document.querySelectorAll('.toggle-hidden').forEach(e => { e.classList.remove('toggle-hidden'); });
   document.querySelectorAll('button.toggle-button, .toggle-hidden-hint').forEach(b => b.remove());
-  document.querySelectorAll('details.hide > summary').forEach(s => s.remove());
+  // Hidden code (hide-input) is printed as plain code: its details box is unwrapped (a details
+  // element without its summary would print the browser's own "Details" line instead).
+  document.querySelectorAll('details.hide').forEach(d => {
+    d.querySelectorAll(':scope > summary').forEach(s => s.remove());
+    d.replaceWith(...d.childNodes);
+  });
   // Emoji marks print as empty boxes where no colour-emoji font is installed: words instead.
   const words = {'✅': '通过', '✔️': '通过', '✔': '通过', '❌': '出错', '✖': '出错',
                  '⚠️': '注意', '⚠': '注意', '⏳': '进行中'};

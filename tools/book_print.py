@@ -33,14 +33,17 @@ _JS = (HERE / "book_print.js").read_text(encoding="utf-8")
 PREPARE_JS, FIT_JS = (part.split("\n", 1)[1] for part in _JS.split("// ---- FIT ----"))
 PREPARE_JS = PREPARE_JS[PREPARE_JS.index("async () =>"):]
 
-#: A4 in PostScript points and the printed pages' margins in millimetres
+#: A4 in PostScript points
 PAGE_W, PAGE_H = 595.28, 841.89
-MARGIN_MM = {"top": 18.0, "bottom": 18.0, "left": 14.0, "right": 14.0}
-MM = 72 / 25.4
-#: the text width in CSS pixels (Chromium lays out a printed page at 96 px per inch)
-TEXT_WIDTH_PX = round((210 - MARGIN_MM["left"] - MARGIN_MM["right"]) * 96 / 25.4)
-#: where the running head and the page number sit (distance of their baseline from the edge)
-HEAD_MM, FOOT_MM = 10.0, 9.0
+#: the printed pages' margins in CSS pixels (0.75 pt; 18 mm and 13.8 mm): whole pixels that are
+#: whole points, as Chromium rounds a margin down to whole points (53 px would print as 52)
+MARGIN_PX = {"top": 68, "bottom": 68, "left": 52, "right": 52}
+PT_PER_PX = 0.75
+#: the text width in CSS pixels, A4's width (793.7 px) rounded down less the side margins:
+#: what ``FIT_JS`` fits to (Chromium lays the printed page out a pixel or two wider)
+TEXT_WIDTH_PX = int(210 / 25.4 * 96) - MARGIN_PX["left"] - MARGIN_PX["right"]
+#: where the running head's and the page number's boxes sit (their distance from the edge, px)
+HEAD_PX, FOOT_PX = 26, 24
 
 
 def public_url(config: Path) -> str:
@@ -162,17 +165,17 @@ def stamp_html(heads: Sequence[tuple[str, str, str]]) -> str:
     @page {{ size: A4; margin: 0; }}
     html, body {{ margin: 0; padding: 0; font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC",
                  sans-serif; color: #444; }}
-    .sheet {{ position: relative; width: 210mm; height: 297mm; overflow: hidden;
+    .sheet {{ position: relative; width: 100vw; height: 100vh; overflow: hidden;
               break-after: page; }}
     .sheet:last-child {{ break-after: auto; }}
-    .head {{ position: absolute; left: {MARGIN_MM['left']}mm; right: {MARGIN_MM['right']}mm;
-             top: {HEAD_MM - 3.2}mm; height: 4.6mm; font-size: 8pt; line-height: 4.6mm;
+    .head {{ position: absolute; left: {MARGIN_PX['left']}px; right: {MARGIN_PX['right']}px;
+             top: {HEAD_PX}px; height: 18px; font-size: 8pt; line-height: 18px;
              display: flex; gap: 6mm; border-bottom: 0.3pt solid #999; }}
     .head span {{ white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }}
     .head .l {{ flex: 0 1 auto; }}
     .head .r {{ flex: 1 1 auto; text-align: right; }}
-    .foot {{ position: absolute; left: 0; right: 0; bottom: {FOOT_MM - 3.2}mm; height: 4.6mm;
-             line-height: 4.6mm; text-align: center; font-size: 9pt; }}
+    .foot {{ position: absolute; left: 0; right: 0; bottom: {FOOT_PX}px; height: 18px;
+             line-height: 18px; text-align: center; font-size: 9pt; }}
     """
     sheets = []
     for left, right, number in heads:
