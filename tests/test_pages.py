@@ -270,6 +270,9 @@ def book_number_problems(markdown: str, registry: dict[str, dict]) -> list[str]:
     problems += [f"book_test_acc={m.group(1)}...: pass d2l.book_number(\"<section>/test-acc\")"
                  for m in re.finditer(r"book_test_acc=(?!d2l\.book_number\()(\S{0,20})", markdown)]
     glued = dict(_BOOK_GLUE.findall(markdown))
+    names = dict(re.findall(r"""(\w+)\s*=\s*d2l\.book_number\(\s*["']([^"']+)["']""", markdown))
+    glued.update({glue_key: names[name] for glue_key, name in re.findall(
+        r"""glue\(\s*["']((?:book|notes)-[\w-]*)["']\s*,\s*(\w+)\s*[,)]""", markdown) if name in names})
     for m in re.finditer(r"""glue\(\s*["']((?:book|notes)-[\w-]*)["']""", markdown):
         if m.group(1) not in glued:
             problems.append(f"glue({m.group(1)!r}, ...) must glue d2l.book_number(...)")
@@ -299,9 +302,12 @@ def test_every_recorded_section_takes_book_test_acc_from_the_registry() -> None:
     ('d2l.record("6.6", "LeNet", h, book_test_acc=d2l.book_number("6.6/test-acc"))', []),
     ('x = d2l.book_number("6.6/test-los")', ["'6.6/test-los'"]),
     ('glue("book-acc", 0.779, display=False)', ["glue('book-acc'"]),
+    ('acc = d2l.book_number("6.6/test-acc")\nglue("book-acc", acc, display=False)', []),
+    ('acc = 0.779\nglue("book-acc", acc, display=False)', ["glue('book-acc'"]),
     ('glue("book-acc", d2l.book_number("3.6/test-acc"), display=False)\n书中约 {glue:text}`book-acc:.2f`', []),
     ('glue("book-acc", d2l.book_number("3.6/test-acc"), display=False)\n书中为 {glue:text}`book-acc:.2f`', ["write 约"]),
-], ids=["typed-record", "registry-record", "unknown-key", "typed-glue", "figure-with-yue", "figure-without-yue"])
+], ids=["typed-record", "registry-record", "unknown-key", "typed-glue", "glued-name", "typed-name",
+         "figure-with-yue", "figure-without-yue"])
 def test_book_number_checker(source: str, expected: list[str]) -> None:
     registry = {"6.6/test-acc": {"source": "printed"}, "3.6/test-acc": {"source": "figure"}}
     problems = book_number_problems(source, registry)
@@ -396,3 +402,39 @@ def test_bold_renders(page: Path) -> None:
         "inline-code"])
 def test_literal_asterisk_checker(body: str, bad: int) -> None:
     assert len(literal_asterisks(PAGE.format(body=body))) == bad
+
+
+# --- code comments in the notebooks are Chinese, as in d2l-zh --------------------------------
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def english_comments(markdown: str) -> list[str]:
+    """Comments in code cells written in English: no Chinese character and three or more
+    English words (identifiers with digits and maths such as ``# (|B|, 1)`` are fine)."""
+    found, in_code = [], False
+    for number, line in enumerate(markdown.split("\n"), start=1):
+        if line.startswith("```{code-cell}"):
+            in_code = True
+            continue
+        if in_code and line.strip() == "```":
+            in_code = False
+            continue
+        m = re.search(r"(?:^|\s)#\s(.*)$", line) if in_code else None
+        if m and not _CJK.search(m.group(1)) and len(re.findall(r"\b[A-Za-z]{3,}\b", m.group(1))) >= 3:
+            found.append(f"line {number}: {m.group(0).strip()}")
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_code_comments_are_chinese(page: Path) -> None:
+    found = english_comments(page.read_text(encoding="utf-8"))
+    assert not found, f"{page.relative_to(REPO)}: comments in English (write them in Chinese):\n" + "\n".join(found)
+
+
+def test_english_comment_checker() -> None:
+    cell = "```{code-cell} ipython3\nx = 1  # %s\n```\n"
+    assert english_comments(cell % "the loss falls from the start") == ["line 2: # the loss falls from the start"]
+    assert english_comments(cell % "损失从一开始就下降") == []
+    assert english_comments(cell % "(|B|, 1)") == [] and english_comments(cell % "conv1, pool1, conv2") == []
+    assert english_comments("文字 # the loss falls from the start\n") == []   # prose, not a code cell
