@@ -104,13 +104,14 @@ def _window(layer: nn.Module, size: Size) -> Size:
     s = _pair(getattr(layer, "stride", None) or k)
     p = _pair(getattr(layer, "padding", 0))
     d = _pair(getattr(layer, "dilation", 1))
-    ceil = bool(getattr(layer, "ceil_mode", False))
+    pool = hasattr(layer, "ceil_mode")  # a pool: PyTorch's pooling formula, else a conv's
+    ceil = pool and bool(layer.ceil_mode)
     out = []
     for i in range(2):
         span = size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1
-        if span < 0:
+        if span < 0 and not pool:  # a conv's kernel larger than the padded input
             return (0, 0)
-        n = (-(-span // s[i]) if ceil else span // s[i]) + 1
+        n = (span + (s[i] - 1 if ceil else 0)) // s[i] + 1  # rounded down, as PyTorch does
         if ceil and (n - 1) * s[i] >= size[i] + p[i]:  # the last window starts in the padding
             n -= 1
         out.append(n)
