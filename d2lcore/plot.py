@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
+from . import validate
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -219,13 +221,8 @@ _LABELS = {
 }
 
 
-def _check_metrics(metrics: Sequence[str] | None) -> None:
-    """``metrics`` must be None or a list of :class:`~d2lcore.train.EpochStats` field names."""
-    if metrics is None:
-        return
-    known = [*_LABELS, "examples_per_sec", "seconds"]
-    if isinstance(metrics, str) or any(m not in known for m in metrics):
-        raise ValueError(f"metrics must be a list of names from {known}, got {metrics!r}")
+#: The :class:`~d2lcore.train.EpochStats` fields that can be plotted (``metrics=``).
+METRICS: tuple[str, ...] = (*_LABELS, "examples_per_sec", "seconds")
 
 
 def plot_history(
@@ -245,7 +242,7 @@ def plot_history(
     names = list(metrics) if metrics is not None else [
         m for m in _LABELS if any(v is not None for v in history.column(m))
     ]
-    _check_metrics(metrics)
+    validate.names("metrics", metrics, METRICS, optional=True)
     epochs = history.column("epoch")
     series = [[float("nan") if v is None else v for v in history.column(m)] for m in names]
     axes = plot(

@@ -12,6 +12,13 @@ import torch
 from torch import nn
 
 import d2lcore as d2l
+from d2lcore.models.scaffold import (
+    MAX_RESOLUTION,
+    ImageClassifier,
+    classifier_head,
+    min_resolution,
+    spatial_size,
+)
 
 _SMALL = dict(resolution=28, width=0.125, small_stem=True)
 
@@ -76,8 +83,6 @@ def test_seeded_initial_weights_are_pinned(name: str) -> None:
 
 
 # --- the minimum resolution, walked from the layers -------------------------------------------
-
-from d2lcore.models.scaffold import MAX_RESOLUTION, ImageClassifier, classifier_head, min_resolution, spatial_size  # noqa: E402
 
 WALKED = {  # models whose walked minimum is checked against PyTorch running them
     "AlexNet": lambda: d2l.AlexNet(resolution=128, width=0.0625, hidden=8),

@@ -6,7 +6,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .scaffold import SMALL_STEM, ImageClassifier, check_args, classifier_head, conv_stack, init_weights
+from .scaffold import (
+    SMALL_STEM,
+    ImageClassifier,
+    check_args,
+    classifier_head,
+    conv_stack,
+    init_weights,
+)
 
 __all__ = ["ALEXNET_CONFIG", "AlexNet"]
 

@@ -9,7 +9,15 @@ import torch
 from torch import nn
 
 from .. import validate
-from .scaffold import SMALL_STEM, ImageClassifier, Size, check_args, init_weights, scale, spatial_size
+from .scaffold import (
+    SMALL_STEM,
+    ImageClassifier,
+    Size,
+    check_args,
+    init_weights,
+    scale,
+    spatial_size,
+)
 
 __all__ = ["Inception", "GoogLeNet", "INCEPTION_CONFIGS", "GOOGLENET_STAGES"]
 

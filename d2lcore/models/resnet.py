@@ -10,7 +10,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import validate
-from .scaffold import SMALL_STEM, ImageClassifier, Size, check_args, init_weights, scale, spatial_size
+from .scaffold import (
+    SMALL_STEM,
+    ImageClassifier,
+    Size,
+    check_args,
+    init_weights,
+    scale,
+    spatial_size,
+)
 
 __all__ = ["RESNET_CONFIGS", "RESNET_CHANNELS", "Residual", "ResNet", "ResNet18"]
 
