@@ -115,11 +115,7 @@ def _numpy(x: Any) -> Any:
 
 
 def show_images(
-    imgs: Any,
-    num_rows: int,
-    num_cols: int,
-    titles: Sequence[str] | None = None,
-    scale: float = 1.5,
+    imgs: Any, num_rows: int, num_cols: int, titles: Sequence[str] | None = None, scale: float = 1.5
 ) -> Any:
     """Show a grid of images with optional titles (§3.5). ``imgs`` holds (h, w) or (c, h, w)
     tensors or arrays; returns the array of axes."""

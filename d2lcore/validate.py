@@ -47,22 +47,22 @@ def boolean(name: str, value: object, *, optional: bool = False) -> bool | None:
     raise TypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
 
 
+def _int_at_least(name: str, value: object, low: int) -> int:
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an integer ≥ {low}, got {value!r} ({type(value).__name__})")
+    if value < low:  # type: ignore[operator]
+        raise ValueError(f"{name} must be an integer ≥ {low}, got {value!r}")
+    return int(value)  # type: ignore[arg-type]
+
+
 def positive_int(name: str, value: object) -> int:
     """Check that ``value`` is an integer ≥ 1 and return it."""
-    if not _is_int(value):
-        raise TypeError(f"{name} must be an integer ≥ 1, got {value!r} ({type(value).__name__})")
-    if value < 1:  # type: ignore[operator]
-        raise ValueError(f"{name} must be an integer ≥ 1, got {value!r}")
-    return int(value)  # type: ignore[arg-type]
+    return _int_at_least(name, value, 1)
 
 
 def non_negative_int(name: str, value: object) -> int:
     """Check that ``value`` is an integer ≥ 0 and return it."""
-    if not _is_int(value):
-        raise TypeError(f"{name} must be an integer ≥ 0, got {value!r} ({type(value).__name__})")
-    if value < 0:  # type: ignore[operator]
-        raise ValueError(f"{name} must be an integer ≥ 0, got {value!r}")
-    return int(value)  # type: ignore[arg-type]
+    return _int_at_least(name, value, 0)
 
 
 def positive_float(name: str, value: object) -> float:

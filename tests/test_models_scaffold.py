@@ -192,9 +192,9 @@ def test_a_model_too_deep_for_the_largest_resolution_says_so() -> None:
 def test_the_base_class_needs_a_forward() -> None:
     class Bare(ImageClassifier):
         def __init__(self) -> None:
-            super().__init__()
+            super().__init__(10, 1, 1.0)
             self.features = nn.Conv2d(1, 2, 3)
-            self.setup(("features",), 1, 8)
+            self.setup(("features",), 8)
 
     bare = Bare()
     assert (bare.in_channels, bare.resolution, bare.min_resolution) == (1, 8, 3)

@@ -9,7 +9,6 @@ from torch import nn
 from .scaffold import (
     SMALL_STEM,
     ImageClassifier,
-    check_args,
     classifier_head,
     conv_stack,
     init_weights,
@@ -37,25 +36,16 @@ class AlexNet(ImageClassifier):
 
     fixed_resolution = True
 
-    def __init__(
-        self,
-        num_classes: int = 10,
-        in_channels: int = 1,
-        *,
-        resolution: int = 224,
-        width: float = 1.0,
-        hidden: int = 4096,
-        dropout: float = 0.5,
-        small_stem: bool = False,
-    ) -> None:
-        super().__init__()
-        w = check_args(num_classes, width, in_channels=in_channels, small_stem=small_stem,
-                       hidden=hidden, dropout=dropout)  # fmt: skip
-        self.features = nn.Sequential(*conv_stack(ALEXNET_CONFIG, in_channels, w, SMALL_STEM if small_stem else None))
-        h, w_ = self.setup(("features",), in_channels, resolution)
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, *, resolution: int = 224,
+                 width: float = 1.0, hidden: int = 4096, dropout: float = 0.5,
+                 small_stem: bool = False) -> None:  # fmt: skip
+        super().__init__(num_classes, in_channels, width, small_stem=small_stem, hidden=hidden,
+                         dropout=dropout)  # fmt: skip
+        stem = SMALL_STEM if small_stem else None
+        self.features = nn.Sequential(*conv_stack(ALEXNET_CONFIG, in_channels, self.width, stem))
+        h, w = self.setup(("features",), resolution)
         c = [m for m in self.features if isinstance(m, nn.Conv2d)][-1].out_channels
-        self.classifier = classifier_head(c * h * w_, hidden, num_classes, dropout)
-        self.small_stem = small_stem
+        self.classifier = classifier_head(c * h * w, hidden, num_classes, dropout)
         init_weights(self)
 
     def forward_unchecked(self, X: torch.Tensor) -> torch.Tensor:

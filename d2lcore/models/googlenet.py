@@ -9,15 +9,8 @@ import torch
 from torch import nn
 
 from .. import validate
-from .scaffold import (
-    SMALL_STEM,
-    ImageClassifier,
-    Size,
-    check_args,
-    init_weights,
-    scale,
-    spatial_size,
-)
+from . import scaffold
+from .scaffold import SMALL_STEM, ImageClassifier, init_weights, scale
 
 __all__ = ["Inception", "GoogLeNet", "INCEPTION_CONFIGS", "GOOGLENET_STAGES"]
 
@@ -74,10 +67,10 @@ class Inception(nn.Module):
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return torch.cat([self.branch1(X), self.branch2(X), self.branch3(X), self.branch4(X)], dim=1)
 
-    def spatial_size(self, size: Size, visit: object = None) -> Size:
+    def spatial_size(self, size: scaffold.Size, visit: object = None) -> scaffold.Size:
         """The output height and width (see :func:`~d2lcore.models.scaffold.spatial_size`):
         the four paths run side by side, so the smallest of them."""
-        sizes = [spatial_size(b, size, visit) for b in (self.branch1, self.branch2, self.branch3, self.branch4)]  # type: ignore[arg-type]
+        sizes = [scaffold.spatial_size(b, size, visit) for b in (self.branch1, self.branch2, self.branch3, self.branch4)]  # type: ignore[arg-type]
         return min(s[0] for s in sizes), min(s[1] for s in sizes)
 
 
@@ -91,18 +84,10 @@ class GoogLeNet(ImageClassifier):
     checked.
     """
 
-    def __init__(
-        self,
-        num_classes: int = 10,
-        in_channels: int = 1,
-        *,
-        resolution: int = 96,
-        width: float = 1.0,
-        small_stem: bool = False,
-    ) -> None:
-        super().__init__()
-        w = check_args(num_classes, width, in_channels=in_channels, small_stem=small_stem)
-        s = lambda c: scale(c, w)  # noqa: E731
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, *, resolution: int = 96,
+                 width: float = 1.0, small_stem: bool = False) -> None:  # fmt: skip
+        super().__init__(num_classes, in_channels, width, small_stem=small_stem)
+        s = lambda c: scale(c, self.width)  # noqa: E731
         pool = lambda: nn.MaxPool2d(kernel_size=3, stride=2, padding=1)  # noqa: E731
         stem = SMALL_STEM if small_stem else (7, 2, 3)  # kernel, stride, padding
         self.b1 = nn.Sequential(
@@ -127,8 +112,7 @@ class GoogLeNet(ImageClassifier):
         self.b4 = nn.Sequential(*stages[1], pool())
         self.b5 = nn.Sequential(*stages[2], nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
         self.fc = nn.Linear(c_in, num_classes)
-        self.setup(("b1", "b2", "b3", "b4", "b5"), in_channels, resolution)
-        self.small_stem = small_stem
+        self.setup(("b1", "b2", "b3", "b4", "b5"), resolution)
         init_weights(self)
 
     def forward_unchecked(self, X: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from .. import validate
-from .scaffold import SMALL_STEM, ImageClassifier, check_args, init_weights, scale
+from .scaffold import SMALL_STEM, ImageClassifier, init_weights, scale
 
 __all__ = ["NIN_CONFIG", "nin_block", "NiN"]
 
@@ -50,19 +50,9 @@ class NiN(ImageClassifier):
     images. ``resolution`` is only checked (the pooled output works at any size).
     """
 
-    def __init__(
-        self,
-        num_classes: int = 10,
-        in_channels: int = 1,
-        *,
-        resolution: int = 224,
-        width: float = 1.0,
-        dropout: float = 0.5,
-        small_stem: bool = False,
-    ) -> None:
-        super().__init__()
-        w = check_args(num_classes, width, in_channels=in_channels, small_stem=small_stem,
-                       dropout=dropout)  # fmt: skip
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, *, resolution: int = 224,
+                 width: float = 1.0, dropout: float = 0.5, small_stem: bool = False) -> None:  # fmt: skip
+        super().__init__(num_classes, in_channels, width, small_stem=small_stem, dropout=dropout)
         layers: list[nn.Module] = []
         c_in = in_channels
         for i, item in enumerate(NIN_CONFIG):
@@ -74,14 +64,13 @@ class NiN(ImageClassifier):
                 c, k, stride, padding = item
                 if i == 0 and small_stem:
                     k, stride, padding = SMALL_STEM
-                c_out = num_classes if c is None else scale(c, w)
+                c_out = num_classes if c is None else scale(c, self.width)
                 layers.append(nin_block(c_in, c_out, kernel_size=k, stride=stride, padding=padding))
                 c_in = c_out
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d((1, 1))
         self.flatten = nn.Flatten()
-        self.setup(("features",), in_channels, resolution)
-        self.small_stem = small_stem
+        self.setup(("features",), resolution)
         init_weights(self)
 
     def forward_unchecked(self, X: torch.Tensor) -> torch.Tensor:

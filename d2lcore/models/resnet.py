@@ -10,15 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import validate
-from .scaffold import (
-    SMALL_STEM,
-    ImageClassifier,
-    Size,
-    check_args,
-    init_weights,
-    scale,
-    spatial_size,
-)
+from . import scaffold
+from .scaffold import SMALL_STEM, ImageClassifier, init_weights, scale
 
 __all__ = ["RESNET_CONFIGS", "RESNET_CHANNELS", "Residual", "ResNet", "ResNet18"]
 
@@ -60,13 +53,13 @@ class Residual(nn.Module):
         shortcut = self.conv3(X) if self.conv3 is not None else X
         return F.relu(Y + shortcut)
 
-    def spatial_size(self, size: Size, visit: object = None) -> Size:
+    def spatial_size(self, size: scaffold.Size, visit: object = None) -> scaffold.Size:
         """The output height and width (see :func:`~d2lcore.models.scaffold.spatial_size`): the
         two convs and batch norms, side by side with the shortcut."""
-        main = spatial_size(nn.Sequential(self.conv1, self.bn1, self.conv2, self.bn2), size, visit)  # type: ignore[arg-type]
+        main = scaffold.spatial_size(nn.Sequential(self.conv1, self.bn1, self.conv2, self.bn2), size, visit)  # type: ignore[arg-type]
         if self.conv3 is None:
             return main
-        short = spatial_size(self.conv3, size, visit)  # type: ignore[arg-type]
+        short = scaffold.spatial_size(self.conv3, size, visit)  # type: ignore[arg-type]
         return min(main[0], short[0]), min(main[1], short[1])
 
 
@@ -88,18 +81,9 @@ class ResNet(ImageClassifier):
     pooling and one FC layer (§7.6). ``small_stem=True`` uses a 3×3 stride-1 conv without
     the max-pool, for 28×28 images. ``resolution`` is only checked."""
 
-    def __init__(
-        self,
-        num_residuals: Sequence[int],
-        num_classes: int = 10,
-        in_channels: int = 1,
-        *,
-        resolution: int = 96,
-        width: float = 1.0,
-        small_stem: bool = False,
-    ) -> None:
-        super().__init__()
-        w = check_args(num_classes, width, in_channels=in_channels, small_stem=small_stem)
+    def __init__(self, num_residuals: Sequence[int], num_classes: int = 10, in_channels: int = 1, *,
+                 resolution: int = 96, width: float = 1.0, small_stem: bool = False) -> None:  # fmt: skip
+        super().__init__(num_classes, in_channels, width, small_stem=small_stem)
         if isinstance(num_residuals, (str, bytes)) or not isinstance(num_residuals, Sequence):
             raise TypeError(
                 f"num_residuals must give the number of residual blocks of each of the 4 stages, "
@@ -110,7 +94,7 @@ class ResNet(ImageClassifier):
             raise ValueError(f"num_residuals must give 4 stages, got {tuple(num_residuals)}")
         for n in num_residuals:
             validate.positive_int("num_residuals", n)
-        c = [scale(x, w) for x in RESNET_CHANNELS]
+        c = [scale(x, self.width) for x in RESNET_CHANNELS]
         if small_stem:
             k, stride, padding = SMALL_STEM
             self.b1 = nn.Sequential(
@@ -130,8 +114,7 @@ class ResNet(ImageClassifier):
         self.pool = nn.AdaptiveAvgPool2d((1, 1))
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(c[3], num_classes)
-        self.setup(("b1", "b2", "b3", "b4", "b5"), in_channels, resolution)
-        self.small_stem = small_stem
+        self.setup(("b1", "b2", "b3", "b4", "b5"), resolution)
         init_weights(self)
 
     def forward_unchecked(self, X: torch.Tensor) -> torch.Tensor:

@@ -185,8 +185,9 @@ class ImageClassifier(nn.Module):
     ``min_resolution`` on each side; and, in training mode, a batch that batch norm can
     normalise (more than one value per channel at every batch-norm layer).
 
-    A subclass builds its layers, then calls :meth:`setup` with the names of the attributes
-    that form its convolutional part, in forward order."""
+    A subclass passes its common arguments to ``__init__`` (checked there), builds its layers,
+    calls :meth:`setup` with the names of the attributes that form its convolutional part, in
+    forward order, and ends with :func:`init_weights`."""
 
     #: True when fully-connected layers need exactly ``resolution``×``resolution`` images.
     fixed_resolution: bool = False
@@ -195,20 +196,33 @@ class ImageClassifier(nn.Module):
     min_resolution: int
     spatial: tuple[str, ...]
 
-    def setup(self, spatial: tuple[str, ...], in_channels: int, resolution: int) -> Size:
-        """Record the convolutional part (``spatial``, attribute names in forward order) and the
-        input it takes; check that ``resolution`` is one it can take; return the (H, W) it
-        gives for ``resolution``² images. Initialises nothing: call :func:`init_weights`
-        after the head is built."""
+    def __init__(
+        self, num_classes: int, in_channels: int, width: float, *, small_stem: bool | None = None,
+        hidden: int | None = None, dropout: float | None = None,
+    ) -> None:  # fmt: skip
+        """Check the arguments every chapter-7 model shares (:func:`check_args`); the checked
+        width multiplier is ``self.width``."""
+        super().__init__()
+        self.width = check_args(num_classes, width, in_channels=in_channels, hidden=hidden,
+                                small_stem=False if small_stem is None else small_stem,
+                                dropout=dropout)  # fmt: skip
+        self.in_channels = in_channels
+        if small_stem is not None:
+            self.small_stem = small_stem
+
+    def setup(self, spatial: tuple[str, ...], resolution: int) -> Size:
+        """Record the convolutional part (``spatial``, attribute names in forward order); check
+        that ``resolution`` is one it can take; return the (H, W) it gives for
+        ``resolution``² images. Initialises nothing: call :func:`init_weights` after the head
+        is built."""
         name = type(self).__name__
-        validate.positive_int("in_channels", in_channels)
         validate.positive_int("resolution", resolution)
         if resolution > MAX_RESOLUTION:
             raise ValueError(
                 f"resolution must be at most {MAX_RESOLUTION} (the book's largest input is 224), "
                 f"got {resolution}"
             )
-        self.spatial, self.in_channels, self.resolution = spatial, in_channels, resolution
+        self.spatial, self.resolution = spatial, resolution
         smallest = min_resolution(self._body(), MAX_RESOLUTION)
         if smallest is None or resolution < smallest:
             need = f"at least {smallest}×{smallest}" if smallest else f"more than {MAX_RESOLUTION}"

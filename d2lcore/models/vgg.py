@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .. import validate
-from .scaffold import ImageClassifier, check_args, classifier_head, init_weights, scale
+from .scaffold import ImageClassifier, classifier_head, init_weights, scale
 
 __all__ = ["VGG_CONFIGS", "vgg_block", "VGG", "vgg11"]
 
@@ -52,20 +52,10 @@ class VGG(ImageClassifier):
 
     fixed_resolution = True
 
-    def __init__(
-        self,
-        arch: Sequence[tuple[int, int]] = VGG_CONFIGS["vgg11"],
-        num_classes: int = 10,
-        in_channels: int = 1,
-        *,
-        resolution: int = 224,
-        width: float = 1.0,
-        hidden: int = 4096,
-        dropout: float = 0.5,
-        batch_norm: bool = False,
-    ) -> None:
-        super().__init__()
-        w = check_args(num_classes, width, in_channels=in_channels, hidden=hidden, dropout=dropout)
+    def __init__(self, arch: Sequence[tuple[int, int]] = VGG_CONFIGS["vgg11"], num_classes: int = 10,
+                 in_channels: int = 1, *, resolution: int = 224, width: float = 1.0,
+                 hidden: int = 4096, dropout: float = 0.5, batch_norm: bool = False) -> None:  # fmt: skip
+        super().__init__(num_classes, in_channels, width, hidden=hidden, dropout=dropout)
         if isinstance(arch, (str, bytes)) or not isinstance(arch, Sequence):
             raise TypeError(
                 f"arch must be a list of (num_convs, out_channels) blocks such as "
@@ -83,12 +73,12 @@ class VGG(ImageClassifier):
             validate.positive_int(f"arch[{i}] out_channels", block[1])
         blocks, c_in = [], in_channels
         for num_convs, out_channels in arch:
-            c_out = scale(out_channels, w)
+            c_out = scale(out_channels, self.width)
             blocks.append(vgg_block(num_convs, c_in, c_out, batch_norm=batch_norm))
             c_in = c_out
         self.features = nn.Sequential(*blocks)
-        h, w_ = self.setup(("features",), in_channels, resolution)
-        self.classifier = classifier_head(c_in * h * w_, hidden, num_classes, dropout)
+        h, w = self.setup(("features",), resolution)
+        self.classifier = classifier_head(c_in * h * w, hidden, num_classes, dropout)
         self.arch = tuple(tuple(b) for b in arch)
         init_weights(self)
 
