@@ -29,17 +29,18 @@ def in_notebook() -> bool:
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
+#: The per-epoch line's numbers: (EpochStats field, label, format), printed when present.
+_LINE_FIELDS = (
+    ("train_loss", "loss", ".4f"), ("train_acc", "train acc", ".3f"),
+    ("test_loss", "test loss", ".4f"), ("test_acc", "test acc", ".3f"),
+)  # fmt: skip
+
+
 def _line(stats: EpochStats, num_epochs: int) -> str:
-    parts = [f"epoch {stats.epoch}/{num_epochs}", f"loss {stats.train_loss:.4f}"]
-    if stats.train_acc is not None:
-        parts.append(f"train acc {stats.train_acc:.3f}")
-    if stats.test_loss is not None:
-        parts.append(f"test loss {stats.test_loss:.4f}")
-    if stats.test_acc is not None:
-        parts.append(f"test acc {stats.test_acc:.3f}")
-    parts.append(f"{stats.examples_per_sec:,.0f} ex/s")
-    parts.append(f"{stats.seconds:.1f} s")
-    return ", ".join(parts)
+    values = ((label, getattr(stats, field), fmt) for field, label, fmt in _LINE_FIELDS)
+    numbers = [f"{label} {v:{fmt}}" for label, v, fmt in values if v is not None]
+    parts = [f"epoch {stats.epoch}/{num_epochs}", *numbers]
+    return ", ".join([*parts, f"{stats.examples_per_sec:,.0f} ex/s", f"{stats.seconds:.1f} s"])
 
 
 class Progress:
