@@ -184,3 +184,25 @@ def test_the_page_scripts_are_split() -> None:
     assert book_print.FIT_JS.lstrip().startswith("() =>")
     assert "FIT" not in book_print.PREPARE_JS
     assert 680 < book_print.TEXT_WIDTH_PX < 700
+
+
+def test_blank_tail_counts_only_trailing_pages_without_text() -> None:
+    def with_blank(texts: list[str], blanks: int) -> PdfReader:
+        writer = PdfWriter(clone_from=_text_pages(texts))
+        for _ in range(blanks):
+            writer.add_blank_page(book_print.PAGE_W, book_print.PAGE_H)
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        return PdfReader(buffer)
+
+    assert book_print.blank_tail(with_blank(["one", "two"], 2)) == 2
+    assert book_print.blank_tail(with_blank(["one", "two"], 0)) == 0
+    assert book_print.blank_tail(with_blank([], 1)) == 0  # never the first page
+    # A blank page in the middle stays.
+    writer = PdfWriter()
+    writer.add_blank_page(book_print.PAGE_W, book_print.PAGE_H)
+    for page in _text_pages(["end"]).pages:
+        writer.add_page(page)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    assert book_print.blank_tail(PdfReader(buffer)) == 0

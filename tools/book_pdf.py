@@ -196,14 +196,16 @@ def merge(browser: Browser, entries: list[Entry], page_pdfs: list[Path], workdir
 
     readers = [PdfReader(p) for p in page_pdfs]
     dests = book_print.Destinations()
+    # A box's bottom edge that spills onto a page of its own at a section's end is dropped.
+    kept = {id(r): len(r.pages) - book_print.blank_tail(r) for r in readers}
     for entry, reader in zip(entries, readers):
-        dests.add(entry.docname, reader)
+        dests.add(entry.docname, reader, kept[id(reader)])
     rows = _toc_rows(entries)
     sheets = contents_sheets(rows)
     offset = len(sheets)  # the contents come first
     for entry, reader in zip(entries, readers):
         entry.first_page = offset
-        entry.num_pages = len(reader.pages)
+        entry.num_pages = kept[id(reader)]
         offset += entry.num_pages
     page_of = {i: e.first_page for i, e in enumerate(entries)}
     toc_pdf = workdir / "contents.pdf"
@@ -215,7 +217,7 @@ def merge(browser: Browser, entries: list[Entry], page_pdfs: list[Path], workdir
 
     writer = PdfWriter()
     for reader in [toc_reader, *readers]:
-        for page in reader.pages:
+        for page in reader.pages[: kept.get(id(reader), len(reader.pages))]:
             writer.add_page(page)
     # Links between the pages and inside them land in the book; the rest on the website.
     counts = book_print.relink(writer, [(e.docname, e.first_page, e.num_pages) for e in entries],

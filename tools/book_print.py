@@ -67,17 +67,36 @@ class Destinations:
 
     by_doc: dict[str, dict[str, tuple[int, float]]] = field(default_factory=dict)
 
-    def add(self, docname: str, reader: object) -> None:
-        """Read one page's PDF (a ``pypdf.PdfReader``): its named destinations."""
+    def add(self, docname: str, reader: object, pages: int | None = None) -> None:
+        """Read one page's PDF (a ``pypdf.PdfReader``): its named destinations; with ``pages``,
+        one on a later page (dropped) lands on the last page kept."""
         found: dict[str, tuple[int, float]] = {}
         for name, dest in reader.named_destinations.items():  # type: ignore[attr-defined]
             page = reader.get_destination_page_number(dest)  # type: ignore[attr-defined]
             top = float(dest.top) if dest.top is not None else PAGE_H
+            if pages is not None and page >= pages:
+                page, top = pages - 1, PAGE_H
             found[unquote(str(name).lstrip("/"))] = (page, top)
         self.by_doc[docname] = found
 
     def find(self, docname: str, fragment: str) -> tuple[int, float] | None:
         return self.by_doc.get(docname, {}).get(unquote(fragment))
+
+
+def blank_tail(reader: object, max_stream: int = 4000) -> int:
+    """How many pages at the end of a printed page's PDF (a ``pypdf.PdfReader``) are blank but
+    for the bottom edge of a box that did not fit on the page before (no text, no image and a
+    content stream of a few path operators). Never counts the first page."""
+    pages = reader.pages  # type: ignore[attr-defined]
+    count = 0
+    for page in reversed(pages[1:]):
+        xobjects = (page.get("/Resources") or {}).get("/XObject") or {}
+        contents = page.get_contents()
+        size = len(contents.get_data()) if contents is not None else 0
+        if (page.extract_text() or "").strip() or xobjects or size > max_stream:
+            break
+        count += 1
+    return count
 
 
 def _docname(path: str) -> str | None:
