@@ -106,7 +106,7 @@ def _train() -> tuple[nn.Module, d2l.History]:
     test = DataLoader(TensorDataset(X[N_TRAIN:], y[N_TRAIN:]), BATCH)  # 15 + 15 + 1
     net = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(48, 4))
     history = d2l.fit(net, train, nn.CrossEntropyLoss(reduction="none"), EPOCHS,
-                      torch.optim.SGD(net.parameters(), lr=0.1), test_iter=test, test_loss=True)  # fmt: skip
+                      torch.optim.SGD(net.parameters(), lr=0.1), test_iter=test, parts=[d2l.TestLoss()])  # fmt: skip
     return net, history
 
 
