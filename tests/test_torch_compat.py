@@ -391,9 +391,9 @@ def test_predict_ch3_shows_true_and_predicted_labels() -> None:
 
 def test_try_gpu_and_try_all_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
-    monkeypatch.setattr(d2l, "_mps_available", lambda: False)
+    monkeypatch.setattr(d2lcore.config, "mps_available", lambda: False)
     assert d2l.try_gpu() == torch.device("cpu") and d2l.try_all_gpus() == [torch.device("cpu")]
-    monkeypatch.setattr(d2l, "_mps_available", lambda: True)
+    monkeypatch.setattr(d2lcore.config, "mps_available", lambda: True)
     assert d2l.try_gpu() == torch.device("mps") and d2l.try_gpu(1) == torch.device("cpu")
     assert d2l.try_all_gpus() == [torch.device("mps")]
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)

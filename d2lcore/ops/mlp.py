@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from .. import validate
+from .. import config, validate
 
 __all__ = [
     "relu",
@@ -126,5 +126,6 @@ def xavier_uniform(
     bound = xavier_bound(fan_in, fan_out, gain)
     validate.floating_dtype("dtype", dtype)
     validate.generator("generator", generator)
-    W = torch.empty(fan_in, fan_out, dtype=dtype, device=device)
+    dev = None if device is None else config.device(device)  # names the devices that exist
+    W = torch.empty(fan_in, fan_out, dtype=dtype, device=dev)
     return W.uniform_(-bound, bound, generator=generator)
