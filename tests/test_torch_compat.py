@@ -529,3 +529,60 @@ def test_chapter7_bn_lenet_with_train_ch6(quick_mode: None, data_root: object) -
     assert h.final.test_acc > 0.5  # batch norm makes lr 1.0 work from the first epoch
     d2l.predict_ch3(net, test_iter)
     assert len(plt.gcf().axes) == 6
+
+
+# --- what #23 found unclear or silent ------------------------------------------------------------
+
+
+def test_animator_takes_one_legend_name_and_cycles_formats() -> None:
+    anim = d2l.Animator(legend="train loss", fmts=("-", "m--"))
+    anim.add(1, (0.5, 0.4, 0.3))  # three curves, two formats: the first format comes back
+    ax = anim.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train loss"]
+    assert len(ax.lines) == 3
+    assert [line.get_linestyle() for line in ax.lines] == ["-", "--", "-"]
+    anim.add(2, (0.4, 0.3, 0.2, 0.1))  # a fourth curve starting later is drawn too
+    assert anim.Y == [[0.5, 0.4], [0.4, 0.3], [0.3, 0.2], [0.1]] and len(ax.lines) == 4
+
+
+def test_predict_ch3_uses_the_images_own_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[tuple[int, ...]] = []
+    monkeypatch.setattr(d2l, "show_images", lambda imgs, r, c, titles=None: shown.append(tuple(imgs.shape)))
+    y = torch.arange(4)
+    net32 = nn.Sequential(nn.Flatten(), nn.Linear(32 * 32, 10))
+    d2l.predict_ch3(net32, d2l.load_array((torch.rand(4, 1, 32, 32), y), 4, is_train=False), n=3)
+    flat = nn.Linear(784, 10)  # the book's §3.6 loaders of flattened rows
+    d2l.predict_ch3(flat, d2l.load_array((torch.rand(4, 784), y), 4, is_train=False), n=4)
+    assert shown == [(3, 32, 32), (4, 28, 28)]
+
+
+def test_accumulator_index_and_tensor_aliases() -> None:
+    acc = d2l.Accumulator(2)
+    acc.add(1, 2)
+    assert acc[1] == 2.0 and acc[-1] == 2.0 and acc[0:2] == [1.0, 2.0]
+    x = torch.tensor([1, 2])
+    assert d2l.astype(x, "float32").dtype == torch.float32  # NumPy's habit, a dtype's name
+    assert d2l.astype(x, "torch.float64").dtype == torch.float64
+    assert d2l.astype(x, "torch.FloatTensor").dtype == torch.float32  # x.type's own form
+    assert d2l.astype(x, torch.float16).dtype == torch.float16
+
+
+def test_evaluate_accuracy_still_takes_functions_and_modules() -> None:
+    X, y = torch.eye(3), torch.arange(3)
+    it = d2l.load_array((X, y), 3, is_train=False)
+    assert d2l.evaluate_accuracy(lambda X: X, it) == 1.0
+    net = nn.Linear(3, 3)
+    with torch.no_grad():
+        net.weight.copy_(torch.eye(3))
+        net.bias.zero_()
+    assert d2l.evaluate_accuracy(net, it) == 1.0
+    assert not net._forward_hooks and not net._forward_pre_hooks  # the watching hooks are gone
+
+
+def test_train_ch6_checks_cpu_autocast_where_it_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    it = d2l.load_array((torch.rand(6, 2), torch.zeros(6, dtype=torch.long)), 3)
+    monkeypatch.setattr(d2l, "cpu_autocast", "bf16")
+    with pytest.raises(TypeError, match=r"d2l\.cpu_autocast must be None"):
+        d2l.train_ch6(nn.Linear(2, 3), it, it, 1, 0.1, "cpu")
+    monkeypatch.setattr(d2l, "cpu_autocast", None)
+    d2l.train_ch6(nn.Linear(2, 3), it, it, 1, 0.1, "cpu")  # None: float32, as the book
