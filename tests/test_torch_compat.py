@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import redirect_stdout
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
@@ -586,3 +587,24 @@ def test_train_ch6_checks_cpu_autocast_where_it_reads_it(monkeypatch: pytest.Mon
         d2l.train_ch6(nn.Linear(2, 3), it, it, 1, 0.1, "cpu")
     monkeypatch.setattr(d2l, "cpu_autocast", None)
     d2l.train_ch6(nn.Linear(2, 3), it, it, 1, 0.1, "cpu")  # None: float32, as the book
+
+
+def test_the_adapter_uses_no_private_name_of_another_module() -> None:
+    """d2lcore.torch is a thin adapter (#22): what it needs from d2lcore is public there."""
+    import ast
+
+    tree = ast.parse(Path(d2l.__file__).read_text(encoding="utf-8"))
+    imported_modules = set()
+    private = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            for alias in node.names:
+                if node.module is None:  # from . import config
+                    imported_modules.add(alias.asname or alias.name)
+                if alias.name.startswith("_"):
+                    private.append(f"{node.module}.{alias.name}")
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in imported_modules and node.attr.startswith("_")):
+            private.append(f"{node.value.id}.{node.attr}")
+    assert imported_modules and private == []

@@ -4,6 +4,7 @@ generators' states in one file, written atomically and loaded without running co
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import warnings
@@ -114,6 +115,7 @@ def save_checkpoint(
         "model": net.state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "scheduler_class": _class_name(scheduler) if scheduler is not None else None,
         "history": history.to_dict(),
         "rng": rng_state(),
     }
@@ -158,6 +160,66 @@ def _read(path: Path) -> dict[str, Any]:
     return state
 
 
+def _class_name(obj: object) -> str:
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def _same_scheduler(path: Path, scheduler: Any, state: dict[str, Any]) -> None:
+    """The checkpoint's scheduler state must come from ``scheduler``'s class: another class's
+    state loads without complaint and fails at its first step (StepLR's lacks OneCycleLR's
+    ``max_lr``). Older checkpoints, without the class's name, are compared by their keys."""
+    saved, given = state.get("scheduler_class"), _class_name(scheduler)
+    if saved is None:
+        theirs, ours = set(state["scheduler"]), set(scheduler.state_dict())
+        if theirs == ours:
+            return
+        what = (f"another class's scheduler (its state has {sorted(theirs - ours)}, not "
+                f"{sorted(ours - theirs)})")  # fmt: skip
+    elif saved == given:
+        return
+    else:
+        what = f"a {saved.rsplit('.', 1)[-1]} scheduler ({saved} != {given})"
+    raise ValueError(
+        f"{path} holds the state of {what}, but scheduler is a {type(scheduler).__name__}; a "
+        "schedule's state only fits its own class. Pass the scheduler the checkpoint was written "
+        "with, or start afresh (resume=False, or another checkpoint path)"
+    )
+
+
+def _resume_warnings(path: Path, optimizer: torch.optim.Optimizer | None, scheduler: Any,
+                     state: dict[str, Any], stacklevel: int) -> None:  # fmt: skip
+    """What resuming would change silently: the learning rate the checkpoint brings back
+    differs from the optimizer's, or a saved schedule is dropped for want of a scheduler."""
+    saved_opt = state["optimizer"]
+    if optimizer is not None and isinstance(saved_opt, dict):
+        groups = saved_opt.get("param_groups", [])
+        for i, (ours, theirs) in enumerate(zip(optimizer.param_groups, groups)):
+            key = "initial_lr" if "initial_lr" in ours and "initial_lr" in theirs else "lr"
+            mine, saved = ours.get(key), theirs.get(key)
+            try:
+                mine, saved = float(mine), float(saved)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                continue
+            if not math.isclose(mine, saved, rel_tol=1e-12, abs_tol=0.0):
+                what = "initial learning rate" if key == "initial_lr" else "learning rate"
+                warnings.warn(
+                    f"resume: {path} was saved with the {what} {saved:g} (param group {i}), but "
+                    f"updater has {key}={mine:g}; loading the optimizer's state brings back "
+                    f"{saved:g}, so training goes on at the saved rate. To train at {mine:g}, "
+                    "start afresh (resume=False, or another checkpoint path)",
+                    stacklevel=stacklevel,
+                )
+                break
+    if scheduler is None and state["scheduler"] is not None:
+        saved_class = str(state.get("scheduler_class") or "a scheduler").rsplit(".", 1)[-1]
+        warnings.warn(
+            f"resume: {path} holds the state of a {saved_class} learning-rate schedule, but no "
+            "scheduler was passed, so the rate stays where the checkpoint left it; pass the "
+            f"same scheduler (scheduler={saved_class}(updater, ...)) to go on with the schedule",
+            stacklevel=stacklevel,
+        )
+
+
 def _load(
     path: str | os.PathLike[str],
     net: nn.Module,
@@ -165,6 +227,7 @@ def _load(
     scheduler: Any,
     restore_rng: bool,
     stacklevel: int,
+    resume: bool = False,
 ) -> History:
     path = checkpoint_path("path", path)
     if not isinstance(net, nn.Module):
@@ -177,6 +240,10 @@ def _load(
     validate.boolean("restore_rng", restore_rng)
     _check_not_folder("path", path)
     state = _read(path)
+    if scheduler is not None and state["scheduler"] is not None:
+        _same_scheduler(path, scheduler, state)
+    if resume:
+        _resume_warnings(path, optimizer, scheduler, state, stacklevel + 1)
     try:
         net.load_state_dict(state["model"])
         if optimizer is not None and state["optimizer"] is not None:
@@ -224,7 +291,8 @@ class Checkpointer:
         self._trial_write()
         if not (resume and self.path.exists()):
             return History()
-        history = _load(self.path, self.net, self.optimizer, self.scheduler, restore_rng=True, stacklevel=4)
+        history = _load(self.path, self.net, self.optimizer, self.scheduler, restore_rng=True,
+                        stacklevel=4, resume=True)
         history.interrupted = False
         if len(history) > num_epochs:
             warnings.warn(

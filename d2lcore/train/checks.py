@@ -3,6 +3,7 @@ gets an error that names the argument and the fix, before any work is done."""
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -24,6 +25,7 @@ __all__ = [
     "optimizer",
     "scheduler",
     "optimizer_owns",
+    "updater",
     "fit_args",
 ]
 
@@ -161,12 +163,38 @@ def optimizer_owns(opt: torch.optim.Optimizer, model: object) -> None:
         )
 
 
+def updater(value: object) -> None:
+    """``updater``: a ``torch.optim.Optimizer``, or a function fit can call as
+    ``updater(batch_size)`` (checked by its signature, so a wrong one fails before training)."""
+    if isinstance(value, torch.optim.Optimizer):
+        return
+    if not callable(value):
+        raise TypeError(
+            "updater must be a torch.optim.Optimizer or a function updater(batch_size), got "
+            f"{type(value).__name__}"
+        )
+    try:
+        signature = inspect.signature(value)
+    except (TypeError, ValueError):  # a builtin without a signature: it shows when called
+        return
+    try:
+        signature.bind(0)
+    except TypeError:
+        name = getattr(value, "__name__", type(value).__name__)
+        raise TypeError(
+            f"updater must be callable as updater(batch_size) (fit calls it with the batch size "
+            f"after each backward pass), but {name}{signature} cannot take one argument; write "
+            "e.g. lambda batch_size: d2l.sgd(params, lr, batch_size), or pass a "
+            "torch.optim.Optimizer"
+        ) from None
+
+
 def fit_args(
     model: object,
     train_iter: object,
     loss_fn: object,
     num_epochs: object,
-    updater: object,
+    update: object,
     test_iter: object,
     test_loss: object,
     sched: object,
@@ -178,11 +206,7 @@ def fit_args(
     validate.non_negative_int("num_epochs", num_epochs)
     net(model)
     loss(loss_fn)
-    if not (isinstance(updater, torch.optim.Optimizer) or callable(updater)):
-        raise TypeError(
-            "updater must be a torch.optim.Optimizer or a function updater(batch_size), got "
-            f"{type(updater).__name__}"
-        )
+    updater(update)
     loader("train_iter", train_iter)
     if test_iter is not None:
         loader("test_iter", test_iter)
@@ -194,13 +218,13 @@ def fit_args(
                 "d2l.load_array((features, labels), batch_size)"
             )
     validate.boolean("test_loss", test_loss, optional=True)
-    if isinstance(updater, torch.optim.Optimizer):
-        learning_rate(updater, allow_zero=sched is not None)
-        optimizer_owns(updater, model)
+    if isinstance(update, torch.optim.Optimizer):
+        learning_rate(update, allow_zero=sched is not None)
+        optimizer_owns(update, model)
     scheduler(sched, checkpointed=checkpointed)
     sched_opt: Any = getattr(sched, "optimizer", None)
-    both = isinstance(sched_opt, torch.optim.Optimizer) and isinstance(updater, torch.optim.Optimizer)
-    if both and sched_opt is not updater:
+    both = isinstance(sched_opt, torch.optim.Optimizer) and isinstance(update, torch.optim.Optimizer)
+    if both and sched_opt is not update:
         raise ValueError(
             "scheduler steps another optimizer than updater, so it would not change the "
             "learning rate fit trains with; create it from updater, e.g. "

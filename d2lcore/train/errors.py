@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .history import EpochStats, History
 
-__all__ = ["TrainingError", "DivergedError", "check_finite", "stopped"]
+__all__ = ["TrainingError", "DivergedError", "EmptyPassError", "check_finite", "stopped"]
 
 
 class TrainingError(RuntimeError):
@@ -30,6 +30,10 @@ class TrainingError(RuntimeError):
 class DivergedError(TrainingError, FloatingPointError):
     """The training loss became NaN or infinite. ``epoch`` is the epoch where it happened and
     ``history`` holds the epochs that finished before it (also in the first epoch)."""
+
+
+class EmptyPassError(ValueError):
+    """A loader that has a length (or none) but yielded no examples in a pass."""
 
 
 def check_finite(stats: EpochStats, history: History) -> None:

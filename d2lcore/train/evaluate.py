@@ -18,10 +18,12 @@ from .. import config
 from ..ops.classify import num_correct
 from . import checks
 from .checks import Batch
+from .errors import EmptyPassError
 
 __all__ = [
     "LossFn",
     "Meter",
+    "measure",
     "evaluate",
     "evaluate_accuracy",
     "evaluate_loss",
@@ -83,7 +85,7 @@ def autocast(device: torch.device, dtype: torch.dtype | None) -> torch.autocast:
     return torch.autocast(device.type, dtype=dtype)
 
 
-def evaluate(
+def measure(
     net: Callable[[torch.Tensor], torch.Tensor],
     data_iter: Iterable[Batch],
     loss: LossFn | None,
@@ -91,9 +93,9 @@ def evaluate(
     channels_last: bool = False,
     dtype: torch.dtype | None = None,
     name: str = "data_iter",
-) -> tuple[float | None, float | None]:
-    """Mean loss (when ``loss`` is given) and accuracy (for classification) over a data set
-    (``name`` is the argument it came from, for messages)."""
+) -> Meter:
+    """The sums of one evaluation pass over a data set, in evaluation mode under
+    ``torch.inference_mode`` (``name`` is the argument it came from, for messages)."""
     was_training = isinstance(net, nn.Module) and net.training
     set_mode(net, False)
     meter = Meter(device)
@@ -114,7 +116,19 @@ def evaluate(
     finally:
         set_mode(net, was_training)
     if meter.n == 0:
-        raise ValueError(f"{name} is empty: it yielded no examples")
+        raise EmptyPassError(f"{name} is empty: it yielded no examples")
+    return meter
+
+
+def evaluate(
+    net: Callable[[torch.Tensor], torch.Tensor],
+    data_iter: Iterable[Batch],
+    loss: LossFn | None,
+    device: torch.device,
+    name: str = "data_iter",
+) -> tuple[float | None, float | None]:
+    """Mean loss (when ``loss`` is given) and accuracy (for classification) over a data set."""
+    meter = measure(net, data_iter, loss, device, name=name)
     return (meter.mean_loss() if loss is not None else None), meter.accuracy()
 
 

@@ -18,16 +18,18 @@ from typing import Any
 import torch
 from torch import nn
 
-from .. import config, distributed, validate
+from .. import config, validate
+from . import strategy as strategies
 from . import callbacks as cbs
 from . import checks
 from .callbacks import Callback
 from .checkpoint import Checkpointer, checkpoint_path
 from .checks import Batch
-from .errors import TrainingError, check_finite, stopped
-from .evaluate import LossFn, Meter, evaluate, net_device, set_mode, to_device
+from .errors import EmptyPassError, TrainingError, check_finite, stopped
+from .evaluate import LossFn, Meter, measure, net_device, set_mode, to_device
 from .evaluate import autocast as autocast_to
 from .history import EpochStats, History
+from .strategy import Strategy
 
 __all__ = ["fit", "Updater"]
 
@@ -131,30 +133,26 @@ def fit(
         raise TypeError("checkpoint/resume need net to be an nn.Module (it saves its state_dict)")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path to resume from")
-    dist = distributed.context(device if device is not None else net_device(net, None))
+    strategy = strategies.choose(device if device is not None else net_device(net, None))
     callbacks = cbs.as_list(callback)
     run = _Run.prepare(net, loss, updater, scheduler, device, channels_last, autocast)
     checkpointer = None
     if checkpoint is not None:
         checkpointer = Checkpointer(checkpoint, run.net, run.optimizer, run.scheduler)  # type: ignore[arg-type]
     history = checkpointer.before_train(resume, num_epochs) if checkpointer else History()
-    train_run = run  # under torchrun: the model in DDP, each rank a part of every batch
-    if dist.enabled:
-        train_run, train_iter, test_iter = _distribute(dist, run, train_iter, test_iter, history)
-        callbacks, checkpointer = (callbacks, checkpointer) if dist.is_main else ([], None)
+    run.device = strategy.device(run.device)
+    model, train_iter, test_iter = strategy.setup(run.net, run.device, train_iter, test_iter, len(history))
+    train_run = replace(run, net=model)  # evaluation keeps the plain model
+    callbacks, checkpointer = strategy.gate(callbacks, checkpointer)
     cbs.notify(callbacks, "on_train_begin", num_epochs, _num_batches(train_iter), history)
     ckpt_path = checkpointer.path if checkpointer is not None else None
     epoch = len(history)
     try:
         for epoch in range(len(history) + 1, num_epochs + 1):
-            stats = _train_epoch(train_run, train_iter, epoch, callbacks)
-            if dist.enabled:
-                _sum_over_ranks(stats, train_iter, test=False)
+            stats = _train_epoch(train_run, strategy, train_iter, epoch, callbacks)
             check_finite(stats, history)
             if test_iter is not None:
-                _evaluate_epoch(run, test_iter, test_loss, stats)
-                if dist.enabled:
-                    _sum_over_ranks(stats, test_iter, test=True)
+                _evaluate_epoch(run, strategy, test_iter, test_loss, stats, history)
             history.epochs.append(stats)
             if checkpointer is not None:
                 checkpointer.after_epoch(history)
@@ -179,20 +177,33 @@ def _num_batches(data: Iterable[Batch]) -> int:
 
 
 def _evaluate_epoch(
-    run: _Run, test_iter: Iterable[Batch], test_loss: bool | None, stats: EpochStats
+    run: _Run, strategy: Strategy, test_iter: Iterable[Batch], test_loss: bool | None,
+    stats: EpochStats, history: History,
 ) -> None:
     """Fill in ``stats``' test numbers (the loss when asked, by default for regression) and
-    add the evaluation time to the epoch's."""
+    add the evaluation time to the epoch's. A test set that yields nothing stops the run with
+    a :class:`TrainingError` whose history keeps this epoch's training numbers."""
     want_loss = test_loss if test_loss is not None else stats.train_acc is None
     t0 = time.perf_counter()
-    stats.test_loss, stats.test_acc = evaluate(
-        run.net, test_iter, run.loss if want_loss else None, run.device, run.channels_last,
-        run.autocast, name="test_iter",
-    )  # fmt: skip
+    try:
+        meter = measure(run.net, test_iter, run.loss if want_loss else None, run.device,
+                        run.channels_last, run.autocast, name="test_iter")  # fmt: skip
+    except EmptyPassError as err:
+        history.epochs.append(stats)
+        raise TrainingError(
+            f"test_iter yielded no examples after epoch {stats.epoch}, so nothing could be "
+            f"evaluated; the epoch's training numbers are in this error's .history (its test "
+            "numbers None). Pass a test loader that yields (X, y) batches, or test_iter=None",
+            stats.epoch,
+            history,
+        ) from err
+    strategy.reduce(meter)
+    stats.test_loss, stats.test_acc = (meter.mean_loss() if want_loss else None), meter.accuracy()
     stats.seconds += time.perf_counter() - t0
 
 
-def _train_epoch(run: _Run, train_iter: Iterable[Batch], epoch: int, callbacks: list[Any]) -> EpochStats:
+def _train_epoch(run: _Run, strategy: Strategy, train_iter: Iterable[Batch], epoch: int,
+                 callbacks: list[Any]) -> EpochStats:  # fmt: skip
     """One pass over ``train_iter``. Losses and correct counts stay on the device until the
     end of the epoch (no host synchronisation per batch); only the first batch is checked."""
     net, updater, dev = run.net, run.updater, run.device
@@ -210,9 +221,7 @@ def _train_epoch(run: _Run, train_iter: Iterable[Batch], epoch: int, callbacks: 
             checks.loss_shape(l, y_hat, y)
         batch_size = len(y)
         total = l.sum() if l.ndim else l * batch_size
-        grad_total, update_size = total, batch_size
-        if isinstance(train_iter, distributed.ShardedLoader):  # the whole batch's mean gradient
-            grad_total, update_size = total * train_iter.world_size, train_iter.global_batch_size
+        grad_total, update_size = strategy.update_size(total, batch_size)
         if optimizer is not None:
             optimizer.zero_grad(set_to_none=True)
             (grad_total / update_size).backward()
@@ -227,6 +236,7 @@ def _train_epoch(run: _Run, train_iter: Iterable[Batch], epoch: int, callbacks: 
     seconds = time.perf_counter() - t0
     if meter.n == 0:
         raise ValueError("train_iter yielded no examples")
+    strategy.reduce(meter)
     return EpochStats(
         epoch=epoch,
         train_loss=meter.mean_loss(),
@@ -237,37 +247,3 @@ def _train_epoch(run: _Run, train_iter: Iterable[Batch], epoch: int, callbacks: 
         seconds=seconds,
     )
 
-
-# --- Several processes under torchrun (d2lcore.distributed) ---------------------------------
-
-
-def _distribute(
-    dist: distributed.Context,
-    run: _Run,
-    train_iter: Iterable[Batch],
-    test_iter: Iterable[Batch] | None,
-    history: History,
-) -> tuple[_Run, distributed.ShardedLoader, distributed.ShardedLoader | None]:
-    """The run that trains (the model in DDP on this rank's device) and the loaders split
-    across ranks. Evaluation keeps ``run``: the plain model, on this rank's part of the test
-    set. Every rank has loaded the checkpoint already; they must agree on where they are."""
-    if not isinstance(run.net, nn.Module):
-        raise TypeError(
-            f"under torchrun net must be an nn.Module (DistributedDataParallel wraps it), got "
-            f"{type(run.net).__name__}"
-        )
-    run.device = dist.device(run.device)
-    model, train, test = distributed.prepare(dist, run.net, train_iter, test_iter, run.device, len(history))
-    return replace(run, net=model), train, test
-
-
-def _sum_over_ranks(stats: EpochStats, data: distributed.ShardedLoader, *, test: bool) -> None:
-    """Replace this rank's train (or test) numbers in ``stats`` by those over all ranks."""
-    n = data.num_examples
-    loss, acc = (stats.test_loss, stats.test_acc) if test else (stats.train_loss, stats.train_acc)
-    loss, acc, total = distributed.global_means(loss, acc, n)
-    if test:
-        stats.test_loss, stats.test_acc = loss, acc
-    else:
-        stats.train_loss, stats.train_acc = loss, acc  # type: ignore[assignment]
-        stats.examples_per_sec = total / stats.seconds if stats.seconds > 0 else float("inf")
