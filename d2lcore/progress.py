@@ -8,14 +8,12 @@ batches and prints one line per epoch, so a script or an IDE never shows a bare
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Sequence
-from numbers import Real
 from typing import Any, TextIO
 
 from . import validate
-from .plot import _check_metrics
+from .plot import METRICS
 from .train import EpochStats, History
 
 __all__ = ["Progress", "LiveFigure", "in_notebook"]
@@ -50,39 +48,18 @@ class LiveFigure:
             self._handle.update(fig)
 
 
-def _check_pair(
-    name: str, value: object, *, optional: bool = False, positive: bool = False,
-    increasing: bool = False,
-) -> None:
-    """``value`` must be a pair of finite numbers (> 0 when ``positive``; ``lo < hi`` when
-    ``increasing``), or None when ``optional``."""
-    if optional and value is None:
-        return
-    ok = (
-        isinstance(value, (tuple, list)) and len(value) == 2
-        and all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) for v in value)
-    )  # fmt: skip
-    if ok and positive:
-        ok = all(v > 0 for v in value)  # type: ignore[union-attr, operator]
-    if ok and increasing:
-        ok = value[0] < value[1]  # type: ignore[index]
-    if not ok:
-        want = "a pair of numbers > 0 (width, height) in inches" if positive else (
-            "a pair (low, high) of finite numbers with low < high")
-        raise ValueError(f"{name} must be {want}{' (or None)' if optional else ''}, got {value!r}")
+#: The per-epoch line's numbers: (EpochStats field, label, format), printed when present.
+_LINE_FIELDS = (
+    ("train_loss", "loss", ".4f"), ("train_acc", "train acc", ".3f"),
+    ("test_loss", "test loss", ".4f"), ("test_acc", "test acc", ".3f"),
+)  # fmt: skip
 
 
 def _line(stats: EpochStats, num_epochs: int) -> str:
-    parts = [f"epoch {stats.epoch}/{num_epochs}", f"loss {stats.train_loss:.4f}"]
-    if stats.train_acc is not None:
-        parts.append(f"train acc {stats.train_acc:.3f}")
-    if stats.test_loss is not None:
-        parts.append(f"test loss {stats.test_loss:.4f}")
-    if stats.test_acc is not None:
-        parts.append(f"test acc {stats.test_acc:.3f}")
-    parts.append(f"{stats.examples_per_sec:,.0f} ex/s")
-    parts.append(f"{stats.seconds:.1f} s")
-    return ", ".join(parts)
+    values = ((label, getattr(stats, field), fmt) for field, label, fmt in _LINE_FIELDS)
+    numbers = [f"{label} {v:{fmt}}" for label, v, fmt in values if v is not None]
+    parts = [f"epoch {stats.epoch}/{num_epochs}", *numbers]
+    return ", ".join([*parts, f"{stats.examples_per_sec:,.0f} ex/s", f"{stats.seconds:.1f} s"])
 
 
 class Progress:
@@ -106,13 +83,13 @@ class Progress:
         title: str | None = None,
         summary: bool = True,
     ) -> None:
-        _check_metrics(metrics)
+        validate.names("metrics", metrics, METRICS, optional=True)
         if yscale not in ("linear", "log"):
             raise ValueError(f"yscale must be 'linear' or 'log', got {yscale!r}")
         validate.boolean("live", live, optional=True)
         validate.boolean("summary", summary)
-        _check_pair("ylim", ylim, optional=True, increasing=True)
-        _check_pair("figsize", figsize, positive=True)
+        validate.pair("ylim", ylim, optional=True, increasing=True)
+        validate.pair("figsize", figsize, positive=True)
         if stream is not None and not callable(getattr(stream, "write", None)):
             raise TypeError(
                 f"stream must be a text stream with write() (e.g. sys.stderr or io.StringIO()), "

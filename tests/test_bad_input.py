@@ -608,7 +608,11 @@ OPS_MLP = [
     bad("xavier-generator-int", lambda: d2l.xavier_uniform(3, 3, generator=0), TypeError,
         r"generator must be a torch\.Generator \(or None\), got 0 \(int\)"),
     bad("xavier-device-tpu", lambda: d2l.xavier_uniform(3, 3, device="tpu"), ValueError,
-        r"device: 'tpu' is not a device name; expected one of \['cpu'"),
+        r"device: 'tpu' is not a device name; use one such as 'cpu', 'cuda', 'cuda:1' or 'mps' "
+        r"\(d2l\.device\(\) picks the best one present\)"),
+    bad("xavier-device-int", lambda: d2l.xavier_uniform(3, 3, device=0), TypeError,
+        r"device must be a device name such as 'cpu' or 'cuda:0' \(or a torch\.device, or None\), "
+        r"got 0 \(int\)"),
 ]
 
 # --- data.kfold (§4.4) ----------------------------------------------------------------------
@@ -850,6 +854,18 @@ MODELS = [
         r"use_1x1conv=False needs .*strides=2; pass use_1x1conv=True"),
     bad("residual-use_1x1conv-str", lambda: d2l.Residual(3, 6, use_1x1conv="yes"), TypeError,
         r"use_1x1conv must be True or False, got 'yes'"),
+    bad("nin-images-too-small-minimum", lambda: d2l.NiN(**_RES)(torch.zeros(2, 1, 2, 9)), ValueError,
+        r"NiN cannot take images of 2×9: .*; use larger images; the smallest it takes is 15×15"),
+    bad("vgg-resolution-too-deep", lambda: d2l.VGG([(1, 4)] * 11, resolution=1024, hidden=4), ValueError,
+        r"resolution=1024 is too small for VGG: .*\(it needs more than 1024\)"),
+    bad("classifier_head-dropout", lambda: d2l.classifier_head(16, 8, 10, dropout=1.0), ValueError,
+        r"dropout must be in \[0, 1\), got 1\.0"),
+    bad("classifier_head-in_features", lambda: d2l.classifier_head(0, 8, 10, 0.5), ValueError,
+        r"in_features must be an integer ≥ 1, got 0"),
+    bad("spatial_size-unknown-container", lambda: d2l.spatial_size(nn.ModuleDict({"a": nn.ReLU()}), (8, 8)),
+        TypeError, r"spatial_size cannot walk a ModuleDict: give it a spatial_size\(size, visit\) method"),
+    bad("min_resolution-limit", lambda: d2l.min_resolution(nn.Conv2d(1, 1, 3), limit=0), ValueError,
+        r"limit must be an integer ≥ 1, got 0"),
     bad("layer_summary-int-shape", lambda: d2l.layer_summary(d2l.LeNet(), 28), TypeError,
         r"input_shape must be a shape with the batch dimension, e\.g\. \(1, 1, 28, 28\), got 28 \(int\)"),
     bad("layer_summary-huge", lambda: d2l.layer_summary(d2l.LeNet(), (1, 1, 10**5, 10**5)), ValueError,

@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from .. import config, validate
+from .. import validate
 
 __all__ = [
     "relu",
@@ -126,6 +126,6 @@ def xavier_uniform(
     bound = xavier_bound(fan_in, fan_out, gain)
     validate.floating_dtype("dtype", dtype)
     validate.generator("generator", generator)
-    dev = None if device is None else config.device(device)  # names the devices that exist
+    dev = validate.device_name("device", device)
     W = torch.empty(fan_in, fan_out, dtype=dtype, device=dev)
     return W.uniform_(-bound, bound, generator=generator)
