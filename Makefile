@@ -149,3 +149,9 @@ compat: $(COMPAT_VENV)/.installed ## unit tests and three notebooks on the oldes
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf $(BUILD)
+
+# Two notebooks of the download menu, run where they land: a fresh virtual environment with
+# torch, nbclient and `pip install` of this checkout (tests/browser/test_site_downloads.py).
+.PHONY: download-test
+download-test: venv ## run two downloaded notebooks in a fresh venv (after book or book-strict)
+	D2L_DOWNLOAD_TEST=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_site_downloads.py

@@ -38,6 +38,8 @@ import tempfile
 from pathlib import Path
 
 import d2l_reader
+import notebooks
+import phone
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
@@ -176,4 +178,6 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
     app.connect("build-finished", _on_build_finished)
     d2l_reader.setup(app)
+    notebooks.setup(app)
+    phone.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
