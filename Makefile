@@ -82,9 +82,10 @@ lab: venv ## JupyterLab on the repository, every page opening as a notebook (Jup
 	  > $(LAB_SETTINGS)/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings
 	JUPYTERLAB_SETTINGS_DIR=$(LAB_SETTINGS) $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS)
 
-# Read the built website at http://127.0.0.1:8000 (math, search and figures all served locally).
-serve: ## serve the built website at http://127.0.0.1:8000
-	$(PY) -m http.server --bind 127.0.0.1 --directory $(BUILD)/html 8000
+# Read the built website at http://127.0.0.1:8000 (math, search and figures all served locally),
+# gzip-compressed as a web host would (tools/serve.py).
+serve: ## serve the built website at http://127.0.0.1:8000 (gzip)
+	$(PY) tools/serve.py --directory $(BUILD)/html --port 8000
 
 nbtest: venv ## run every notebook under nbval (quick mode)
 	rm -rf $(NB_DIR) && mkdir -p $(NB_DIR)
