@@ -38,8 +38,9 @@ import tempfile
 from pathlib import Path
 
 import d2l_reader
+import interface
 import notebooks
-import phone
+import weight
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
@@ -179,5 +180,6 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.connect("build-finished", _on_build_finished)
     d2l_reader.setup(app)
     notebooks.setup(app)
-    phone.setup(app)
+    interface.setup(app)
+    weight.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

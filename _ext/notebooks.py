@@ -503,9 +503,6 @@ def _download_menu(app: Sphinx, pagename: str, templatename: str, context: dict,
                 button["tooltip"] = "下载本页的笔记本（.ipynb，含输出，下载后可直接运行）"
             elif label == "download-source-button":
                 button["tooltip"] = "下载本页的 Markdown 版笔记本（.md，可用 Jupytext 打开）"
-            elif label == "download-pdf-button":
-                button["text"] = "打印本页"
-                button["tooltip"] = "打印本页或另存为 PDF"
         group["buttons"].append({
             "type": "link",
             "url": context["pathto"](NOTEBOOKS_ZIP, 1),

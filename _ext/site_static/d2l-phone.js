@@ -1,4 +1,4 @@
-/* D2L Companion on a phone (served by the site; see _ext/phone.py).
+/* D2L Companion on a phone (served by the site; see _ext/interface.py).
  *
  * 1. Wide tables stack. A table wider than the text column (the results table has eight
  *    columns) gets the class d2l-stack: each row becomes a card, each cell one line with its
