@@ -17,7 +17,12 @@ Theme mode
     pydata-sphinx-theme logs "Got invalid theme mode" on a first visit when no default mode is
     set; the pages default to ``auto`` (the reader's system setting).
 
-``tests/browser/test_site_phone.py`` checks all of this on every page.
+Search snippets
+    On the search page, ``site_static/d2l-search.js`` makes each result's snippet the first
+    sentence of the page's prose that holds a search term or one of its synonyms
+    (``SYNONYMS``, given to the page as ``window.D2L_SYNONYMS``), not "〈title〉 目录".
+
+``tests/browser/test_site_interface.py`` checks all of this on every page.
 """
 
 from __future__ import annotations
@@ -68,8 +73,21 @@ def issue_url(repository_url: str, site_url: str, pagename: str, title: str) -> 
     return f"{repository_url.rstrip('/')}/issues/new?{query}"
 
 
+def _search_page(app: Sphinx, pagename: str) -> None:
+    """The snippet script and the synonyms, on the search page only."""
+    import json
+
+    from d2l_reader import SYNONYMS
+
+    if pagename != "search":
+        return
+    app.add_js_file(None, body=f"window.D2L_SYNONYMS = {json.dumps(SYNONYMS, ensure_ascii=False)};")
+    app.add_js_file("d2l-search.js", defer="defer")
+
+
 def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict,
                   doctree: object) -> None:
+    _search_page(app, pagename)
     if not context.get("default_mode"):
         context["default_mode"] = "auto"
     options = getattr(app.config, "html_theme_options", None) or {}

@@ -256,6 +256,8 @@ def _directive(name: str, arg: str, options: dict[str, str], body: list[str],
                 for doc in links.pages if doc != page.docname]
     if name == "math":
         return ["$$", *body, "$$"]
+    if name == "d2l-build-times":  # a table of this build's run times: on the site only
+        return [f"（本次构建各笔记本的用时表见网站上的[本页]({links.page_url(page.docname)})。）"]
     raise ConversionError(f"the directive {{{name}}} has no plain-Markdown form here")
 
 

@@ -158,12 +158,22 @@ def _torch_pins() -> list[str]:
 
 @pytest.fixture(scope="module")
 def fresh_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A new virtual environment with torch, nbclient and ipykernel, and no d2lcore yet."""
-    subprocess.run(["rm", "-rf", str(VENV)], check=True)
-    _run([sys.executable, "-m", "venv", str(VENV)])
-    pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    _run(pip + _torch_pins())
-    _run(pip + ["nbclient", "ipykernel"])
+    """A new virtual environment with torch, nbclient and ipykernel, and no d2lcore yet. One
+    left by an earlier run with the same torch is reused without its d2lcore (installing torch
+    takes minutes)."""
+    pins = _torch_pins()
+    marker = VENV / "d2l-download-test.txt"
+    python = str(VENV / "bin" / "python")
+    if marker.is_file() and marker.read_text() == " ".join(pins):
+        subprocess.run([python, "-m", "pip", "uninstall", "--quiet", "--yes", "d2lcore"],
+                       capture_output=True, check=False)
+    else:
+        subprocess.run(["rm", "-rf", str(VENV)], check=True)
+        _run([sys.executable, "-m", "venv", str(VENV)])
+        pip = [python, "-m", "pip", "install", "--quiet"]
+        _run(pip + pins)
+        _run(pip + ["nbclient", "ipykernel"])
+        marker.write_text(" ".join(pins))
     home = tmp_path_factory.mktemp("home")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update({

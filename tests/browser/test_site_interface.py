@@ -1,4 +1,5 @@
-"""The website on a phone (390×844) and in Chinese, checked in a real browser on every page.
+"""The website on a phone (390×844), in Chinese and its search snippets, checked in a real
+browser on every page.
 
 - Every table of a page fits the 390 px column, or stacks (one card per row, each value with
   its column's name); the results table names its models in Chinese where the book does.
@@ -268,3 +269,47 @@ def test_interface_speaks_chinese(docname: str, viewport: dict[str, int], base_u
     finally:
         context.close()
     assert not problems, f"{docname}:\n  " + "\n  ".join(problems)
+
+
+# --- search snippets -------------------------------------------------------------------------
+
+sys.path.insert(0, str(ROOT / "_ext"))
+from d2l_reader import SYNONYMS  # noqa: E402
+
+
+def _terms(query: str) -> set[str]:
+    terms = {query.lower()}
+    for group in SYNONYMS:
+        if query.lower() in {w.lower() for w in group}:
+            terms |= {w.lower() for w in group}
+    return terms
+
+
+@pytest.mark.parametrize("query", ["池化", "汇聚", "卷积", "步幅", "权重衰减", "暂退法", "梯度", "softmax",
+                                   "批量归一化", "感受野"])
+def test_search_snippets_are_sentences_with_the_term(query: str, base_url: str,
+                                                     browser: Browser) -> None:
+    context, page, errors = _open(browser, urljoin(base_url, f"search.html?q={query}"), DESKTOP)
+    try:
+        page.wait_for_function(
+            "() => /\\d/.test(document.querySelector('#search-results p.search-summary')"
+            "?.textContent || '')", timeout=60_000)
+        items = page.eval_on_selector_all("#search-results ul.search li", """lis => lis.map(li => ({
+            title: li.querySelector('a').textContent.trim(),
+            snippet: (li.querySelector('p.context') || {}).textContent || ''}))""")
+        assert items, f"nothing found for {query!r}"
+        terms = _terms(query)
+        bad = []
+        for item in items:
+            snippet = item["snippet"].strip()
+            if not snippet:
+                bad.append(f"{item['title']}: no snippet")
+            elif re.match(r"^\S.{0,40}\s目录", snippet) or snippet.startswith(item["title"]):
+                bad.append(f"{item['title']}: title as the snippet: {snippet[:60]!r}")
+            elif not any(t in snippet.lower() for t in terms) and not any(
+                    t in item["title"].lower() for t in terms):
+                bad.append(f"{item['title']}: snippet without {sorted(terms)}: {snippet[:60]!r}")
+        assert not bad, f"{query!r}:\n  " + "\n  ".join(bad)
+        assert not errors, errors
+    finally:
+        context.close()
