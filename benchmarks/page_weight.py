@@ -91,8 +91,8 @@ def measure(browser, base_url: str, docname: str, viewport: dict[str, int] | Non
                                   locale="zh-CN")
     page = context.new_page()
     seen: list = []
-    page.on("requestfinished", seen.append)
-    page.on("requestfailed", seen.append)
+    page.on("requestfinished", lambda r: seen.append(r))
+    page.on("requestfailed", lambda r: seen.append(r))
     try:
         page.goto(f"{base_url}{docname}.html", wait_until="load")
         page.evaluate("""async () => {
