@@ -34,7 +34,6 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-CHROMIUM = "/usr/bin/chromium"
 
 
 @dataclass
@@ -122,14 +121,11 @@ def main() -> None:
     parser.add_argument("--pages", nargs="*", help="docnames (default: every page of _toc.yml)")
     parser.add_argument("--urls", action="store_true", help="list every request of each page")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-    from site_pages import toc_pages
+    from book_site import chromium, toc_pages
 
     pages = args.pages or [doc for _, doc in toc_pages()]
     results = []
-    with serving(args.html, gzip=not args.plain) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu"])
+    with serving(args.html, gzip=not args.plain) as base, chromium() as browser:
         for doc in pages:
             w = measure(browser, base, doc)
             results.append(w)
@@ -138,7 +134,6 @@ def main() -> None:
             if args.urls:
                 for url, size in sorted(w.urls, key=lambda u: -u[1]):
                     print(f"      {size / 1e3:8.1f} kB  {url}")
-        browser.close()
     chapters = [w for w in results if w.page.startswith("chapters/ch")]
     if chapters:
         print(f"chapter pages ({len(chapters)}): median {statistics.median(w.mb for w in chapters):.2f} MB, "

@@ -1,4 +1,4 @@
-"""The plain notebooks of the download menu (_ext/notebooks.py), without a build: MyST roles,
+"""The plain notebooks of the download menu (_ext/d2l_site/notebooks.py), without a build: MyST roles,
 directives and labels become plain Markdown; glued values are filled in; hidden cells are
 marked; the first cell checks for d2lcore. The built downloads are executed in a fresh
 environment by tests/browser/test_notebook_downloads.py."""
@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("sphinx")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
-import notebooks  # noqa: E402
+from d2l_site import notebooks  # noqa: E402
 
 SITE = "https://example.org/book/"
 LINKS = notebooks.Links(

@@ -1,4 +1,4 @@
-"""_ext/weight.py without a build: FontAwesome's icon rules are read, the icons in use found,
+"""_ext/d2l_site/weight.py without a build: FontAwesome's icon rules are read, the icons in use found,
 and a web font cut down to them."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("sphinx")
 pytest.importorskip("brotli")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
-import weight  # noqa: E402
+from d2l_site import weight  # noqa: E402
 
 CSS = ('.fa-bars:before,.fa-navicon:before{content:"\\f0c9"}.fa-at:before{content:"\\@"}'
        '.fa-k:before{content:"K"}.fa-list:before{content:"\\f03a"}'

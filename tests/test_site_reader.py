@@ -1,4 +1,4 @@
-"""The website's reader-facing helpers (_ext/d2l_reader.py) that need no build: the book's
+"""The website's reader-facing helpers (_ext/d2l_site/) that need no build: the book's
 per-section numbers, the Chinese theme labels and the search synonyms."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import pytest
 
 pytest.importorskip("sphinx")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
-import d2l_reader  # noqa: E402
+from d2l_site import labels, numbering, search  # noqa: E402
 
 
 def test_section_of_reads_the_book_section_from_the_file_name() -> None:
-    assert d2l_reader.section_of("chapters/ch06_convolutional_networks/ch06_02_image_convolution") == (6, 2)
-    assert d2l_reader.section_of("chapters/ch04_multilayer_perceptrons/ch04_10_kaggle") == (4, 10)
-    assert d2l_reader.section_of("intro") is None
-    assert d2l_reader.section_of("results") is None
+    assert numbering.section_of("chapters/ch06_convolutional_networks/ch06_02_image_convolution") == (6, 2)
+    assert numbering.section_of("chapters/ch04_multilayer_perceptrons/ch04_10_kaggle") == (4, 10)
+    assert numbering.section_of("intro") is None
+    assert numbering.section_of("results") is None
 
 
 def test_numbers_restart_in_each_section_in_page_order() -> None:
@@ -27,7 +27,7 @@ def test_numbers_restart_in_each_section_in_page_order() -> None:
         "chapters/ch06_c/ch06_06_y": {"figure": {"c": (41,)}},
         "results": {"figure": {"r2": (88,), "r1": (87,)}},
     }
-    d2l_reader.renumber_per_section(numbers)
+    numbering.renumber_per_section(numbers)
     assert numbers["chapters/ch06_c/ch06_02_x"] == {
         "figure": {"a": (6, 2, 1), "b": (6, 2, 2)},
         "exercise": {"e1": (6, 2, 1), "e2": (6, 2, 2), "e3": (6, 2, 3)}}
@@ -40,7 +40,7 @@ def test_theme_labels_become_simplified_chinese() -> None:
             '<input placeholder="Search this book..."/>'
             '<span class="btn__text-container"> 列印成 PDF </span>'
             '<p>Search this book... is what the old box said</p>')
-    out = d2l_reader.translate_labels(html)
+    out = labels.translate_labels(html)
     assert 'title="显示或隐藏章节目录"' in out
     assert 'placeholder="搜索本书…"' in out
     assert "> 打印为 PDF <" in out and "列印" not in out
@@ -49,7 +49,7 @@ def test_theme_labels_become_simplified_chinese() -> None:
 
 
 def test_synonym_groups_are_distinct_words() -> None:
-    words = [w for group in d2l_reader.SYNONYMS for w in group]
+    words = [w for group in search.SYNONYMS for w in group]
     assert len(words) == len(set(words)), "a word in two synonym groups"
-    assert all(len(group) >= 2 for group in d2l_reader.SYNONYMS)
-    assert ("汇聚", "池化") in d2l_reader.SYNONYMS
+    assert all(len(group) >= 2 for group in search.SYNONYMS)
+    assert ("汇聚", "池化") in search.SYNONYMS

@@ -10,23 +10,18 @@ the PDF is missing).
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import os
 import re
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from site_pages import ROOT, toc_pages  # noqa: E402
+from site_pages import ROOT, SITE, toc_pages  # noqa: E402
 
 PDF = Path(os.environ.get("D2L_PDF", ROOT / "_build" / "pdf" / "book.pdf"))
-SITE = Path(os.environ.get("D2L_SITE_HTML", ROOT / "_build" / "html")).resolve()
-CHROMIUM = os.environ.get("D2L_CHROMIUM", "/usr/bin/chromium")
 PAGES = toc_pages()
 
 if not PDF.is_file():
@@ -107,39 +102,22 @@ def test_text_layer_has_chinese_and_math(texts: list[str]) -> None:
     assert re.search(r"examples/sec", book)
 
 
-def test_the_site_offers_the_pdf() -> None:
+def test_the_site_offers_the_pdf(base_url: str, browser) -> None:  # noqa: ANN001
     """<html>/book.pdf is the same file, and a page's download menu shows its entry."""
     copy = SITE / "book.pdf"
     assert copy.is_file()
     assert hashlib.sha256(copy.read_bytes()).digest() == hashlib.sha256(PDF.read_bytes()).digest()
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no browser at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(Quiet, directory=str(SITE)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = browser.new_page()
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                        args=["--headless", "--no-sandbox", "--disable-gpu"])
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/{PAGES[1][1]}.html",
-                      wait_until="load")
-            page.wait_for_function("document.documentElement.classList.contains('d2l-has-book-pdf')",
-                                   timeout=10_000)
-            link = page.locator("a.btn-download-book-pdf-button")
-            assert link.count() == 1
-            href = link.get_attribute("href")
-            assert href and href.endswith("book.pdf")
-            page.locator(".dropdown-download-buttons button.dropdown-toggle").click()
-            assert link.is_visible()
-            assert page.request.get(link.evaluate("a => a.href")).status == 200
-            browser.close()
+        page.goto(f"{base_url}{PAGES[1][1]}.html", wait_until="load")
+        page.wait_for_function("document.documentElement.classList.contains('d2l-has-book-pdf')",
+                               timeout=10_000)
+        link = page.locator("a.btn-download-book-pdf-button")
+        assert link.count() == 1
+        href = link.get_attribute("href")
+        assert href and href.endswith("book.pdf")
+        page.locator(".dropdown-download-buttons button.dropdown-toggle").click()
+        assert link.is_visible()
+        assert page.request.get(link.evaluate("a => a.href")).status == 200
     finally:
-        server.shutdown()
-        server.server_close()
+        page.close()

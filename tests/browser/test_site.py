@@ -16,15 +16,11 @@ Run with ``make site-test`` after ``make book-strict`` (or ``make book``). The b
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import re
 import sys
-import threading
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlparse
 
@@ -32,15 +28,9 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from site_pages import ROOT, is_notebook, source_of, toc_pages  # noqa: E402
+from site_pages import ROOT, SITE, is_notebook, require_site, source_of, toc_pages  # noqa: E402
 
-SITE = Path(os.environ.get("D2L_SITE_HTML", ROOT / "_build" / "html")).resolve()
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = os.environ.get("D2L_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 # Uncaptioned figures are warnings until every page has its captions; then CI sets this to 1.
 REQUIRE_CAPTIONS = os.environ.get("D2L_REQUIRE_CAPTIONS") == "1"
 PAGES = toc_pages()
@@ -51,7 +41,7 @@ SEARCHES = [
     ("卷积", r"chapters/ch06_[^/]+/ch06_", "chapter 6"),
     ("权重衰减", r"chapters/ch04_[^/]+/ch04_05_", "§4.5"),
     ("丢弃法", r"chapters/ch04_[^/]+/ch04_06_", "§4.6"),
-    # synonyms (_ext/d2l_reader.py): the pages say 汇聚 and 暂退法, readers also say 池化…
+    # synonyms (_ext/d2l_site/search.py): the pages say 汇聚 and 暂退法, readers also say 池化…
     ("池化", r"chapters/ch06_[^/]+/ch06_05_", "§6.5"),
     ("汇聚", r"chapters/ch06_[^/]+/ch06_05_", "§6.5"),
     ("暂退法", r"chapters/ch04_[^/]+/ch04_06_", "§4.6"),
@@ -59,40 +49,9 @@ SEARCHES = [
     ("批量规范化", r"chapters/ch07_[^/]+/ch07_05_", "§7.5"),
 ]
 
-if not (SITE / "index.html").is_file():
-    if os.environ.get("D2L_SITE_TEST") == "1":
-        raise RuntimeError(f"no website in {SITE}: run `make book-strict` first")
-    pytest.skip(f"no website in {SITE}; build it, then `make site-test`", allow_module_level=True)
+require_site()
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    """The site, served by a thread on 127.0.0.1 (a free port)."""
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no browser at {CHROMIUM}: `apt-get install chromium` (as .ci/run does)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -312,7 +271,7 @@ def test_search_index_has_chinese_words() -> None:
     chinese = [t for t in terms if re.fullmatch(r"[\u4e00-\u9fff]+", t)]
     assert len(chinese) > 100, chinese[:20]
     assert max(map(len, chinese)) <= 12, max(chinese, key=len)  # words, not whole sentences
-    # The book's terms are whole words (_ext/jieba_dict.txt), not only their halves, so the text
+    # The book's terms are whole words (_ext/d2l_site/jieba_dict.txt), not only their halves, so the text
     # of a page is found, not just its title.
     for query, pattern, _ in SEARCHES:
         if any(re.search(pattern, doc + "_") for doc in DOCNAMES):
@@ -323,12 +282,13 @@ def test_search_index_has_chinese_words() -> None:
 # test_site_live.py::test_status_page_one_table_in_chinese_that_fits.
 
 
-# --- What readers meet (_ext/d2l_reader.py): the sidebar panels, the book's numbering, no TeX
+# --- What readers meet (_ext/d2l_site/): the sidebar panels, the book's numbering, no TeX
 # source, alt texts, the favicon, Chinese labels, the feedback links and the search. Each page
 # at desktop (1366×900) and phone (390×844) width.
 
 sys.path.insert(0, str(ROOT / "_ext"))
-from d2l_reader import THEME_LABELS, section_of  # noqa: E402
+from d2l_site.labels import THEME_LABELS  # noqa: E402
+from d2l_site.numbering import section_of  # noqa: E402
 
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 

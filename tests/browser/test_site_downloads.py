@@ -27,9 +27,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from site_pages import ROOT, is_notebook, toc_pages  # noqa: E402
+from site_pages import ROOT, SITE, is_notebook, toc_pages  # noqa: E402
 
-SITE = Path(os.environ.get("D2L_SITE_HTML", ROOT / "_build" / "html")).resolve()
 VENV = ROOT / "_build" / "download-venv"
 #: two pages whose downloads are executed: Fashion-MNIST and glue; references, exercises,
 #: solutions and a trained model

@@ -16,33 +16,23 @@ Run with ``make site-test`` after ``make book-strict`` (or ``make book``).
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from site_pages import ROOT, toc_pages  # noqa: E402
+from site_pages import ROOT, require_site, toc_pages  # noqa: E402
 
-SITE = Path(os.environ.get("D2L_SITE_HTML", ROOT / "_build" / "html")).resolve()
-CHROMIUM = os.environ.get("D2L_CHROMIUM", "/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 DOCNAMES = [doc for _, doc in toc_pages()]
 
-if not (SITE / "index.html").is_file():
-    if os.environ.get("D2L_SITE_TEST") == "1":
-        raise RuntimeError(f"no website in {SITE}: run `make book-strict` first")
-    pytest.skip(f"no website in {SITE}; build it, then `make site-test`", allow_module_level=True)
+require_site()
 
-from playwright.sync_api import Browser, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser  # noqa: E402
 
 #: Latin words a Chinese interface keeps: names of things, and file types
 PROPER_NAMES = {
@@ -70,32 +60,6 @@ def test_latin_only_rule() -> None:
     assert latin_only("D2L Companion contributors") and latin_only("Print to PDF")
     assert not latin_only("Binder 启动") and not latin_only("Binder") and not latin_only(".ipynb")
     assert not latin_only("PyTorch") and not latin_only("7.1 AlexNet") and not latin_only("—")
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no browser at {CHROMIUM}: `apt-get install chromium` (as .ci/run does)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--headless", "--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 def _open(browser: Browser, url: str, viewport: dict[str, int]):  # noqa: ANN202
@@ -274,7 +238,7 @@ def test_interface_speaks_chinese(docname: str, viewport: dict[str, int], base_u
 # --- search snippets -------------------------------------------------------------------------
 
 sys.path.insert(0, str(ROOT / "_ext"))
-from d2l_reader import SYNONYMS  # noqa: E402
+from d2l_site.search import SYNONYMS  # noqa: E402
 
 
 def _terms(query: str) -> set[str]:

@@ -8,28 +8,21 @@ Run with ``make site-test`` after ``make book-strict`` (or ``make book``).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from site_pages import toc_pages  # noqa: E402
+from site_pages import ROOT, SITE, require_site, toc_pages  # noqa: E402
 
-SITE = Path(os.environ.get("D2L_SITE_HTML", ROOT / "_build" / "html")).resolve()
-CHROMIUM = os.environ.get("D2L_CHROMIUM", "/usr/bin/chromium")
+sys.path.insert(0, str(ROOT / "benchmarks"))
 MAX_BYTES = 1_500_000
 MAX_REQUESTS = 25
 DOCNAMES = [doc for _, doc in toc_pages()]
 
-if not (SITE / "index.html").is_file():
-    if os.environ.get("D2L_SITE_TEST") == "1":
-        raise RuntimeError(f"no website in {SITE}: run `make book-strict` first")
-    pytest.skip(f"no website in {SITE}; build it, then `make site-test`", allow_module_level=True)
+require_site()
 
 import page_weight  # noqa: E402
 
@@ -40,22 +33,9 @@ def gzip_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no browser at {CHROMIUM}: `apt-get install chromium` (as .ci/run does)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
-
-
 @pytest.mark.parametrize("docname", DOCNAMES)
-def test_cold_page_weight(docname: str, gzip_url: str, chromium) -> None:  # noqa: ANN001
-    weight = page_weight.measure(chromium, gzip_url, docname)
+def test_cold_page_weight(docname: str, gzip_url: str, browser) -> None:  # noqa: ANN001
+    weight = page_weight.measure(browser, gzip_url, docname)
     urls = [u for u, _ in weight.urls]
     problems = [f"loads {u}" for u in urls if "fontawesome.js" in u]
     html = (SITE / f"{docname}.html").read_text(encoding="utf-8")

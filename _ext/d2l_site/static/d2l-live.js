@@ -1,6 +1,6 @@
 /* D2L Companion: Live Code (Thebe) from the site itself, with a message in Chinese when Binder
  * cannot be reached, and the whole-book PDF in the download menu when it was built.
- * Settings come from window.D2L_LIVE (written into each page by _ext/d2l_live.py). */
+ * Settings come from window.D2L_LIVE (written into each page by _ext/d2l_site/live.py). */
 (function () {
   "use strict";
 

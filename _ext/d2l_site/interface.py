@@ -1,7 +1,7 @@
 """The interface around the pages: on a phone, in Chinese, without console errors.
 
 Phone (390 px)
-    ``site_static/d2l-phone.js`` and ``d2l-phone.css`` (registered here): a table wider than
+    ``static/d2l-phone.js`` and ``d2l-phone.css`` (registered here): a table wider than
     the column stacks into one card per row; a tap on a link in the ☰ or 目录 drawer closes
     the drawer; code, outputs, formulas and tables wider than the column show a fade at the
     edge that has more.
@@ -18,7 +18,7 @@ Theme mode
     set; the pages default to ``auto`` (the reader's system setting).
 
 Search snippets
-    On the search page, ``site_static/d2l-search.js`` makes each result's snippet the first
+    On the search page, ``static/d2l-search.js`` makes each result's snippet the first
     sentence of the page's prose that holds a search term or one of its synonyms
     (``SYNONYMS``, given to the page as ``window.D2L_SYNONYMS``), not "〈title〉 目录".
 
@@ -77,7 +77,7 @@ def _search_page(app: Sphinx, pagename: str) -> None:
     """The snippet script and the synonyms, on the search page only."""
     import json
 
-    from d2l_reader import SYNONYMS
+    from .search import SYNONYMS
 
     if pagename != "search":
         return
@@ -133,12 +133,12 @@ def _on_config_inited(app: Sphinx, config) -> None:  # noqa: ANN001
     config.html_theme_options = options
 
 
-def setup(app: Sphinx) -> dict[str, object]:
-    # site_static/ is on html_static_path already (d2l_reader adds it).
+def setup(app: Sphinx) -> None:
+    # static/ is on html_static_path already (assets.py adds it).
     app.add_js_file("d2l-phone.js", defer="defer")
     app.add_css_file("d2l-phone.css")
     app.connect("config-inited", _on_config_inited, priority=900)
-    # After the book theme fills header_buttons (501) and d2l_live adds its entries (600).
-    app.connect("html-page-context", _page_context, priority=650)
+    # After the book theme fills header_buttons (501) and labels/live/downloads set theirs;
+    # before live drops repeated scripts (900), which would lose the search page's scripts.
+    app.connect("html-page-context", _page_context, priority=850)
     app.connect("build-finished", _on_build_finished)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

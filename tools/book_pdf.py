@@ -10,35 +10,32 @@ page whose entries link to the first page of each section, and adds one bookmark
 and section. The result goes to ``_build/pdf/book.pdf`` and is copied to ``<html>/book.pdf``,
 where each page's download menu links it.
 
-    python _ext/book_pdf.py [--html _build/html] [--out _build/pdf/book.pdf]
+    python tools/book_pdf.py [--html _build/html] [--out _build/pdf/book.pdf]
+
+The pages, the local server and the browser come from ``tools/book_site.py``, which the
+browser tests share.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import html
-import http.server
 import io
 import shutil
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-import yaml
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from book_site import ROOT, chromium, serve, toc_pages  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 # A4 in PostScript points, and the contents page's fixed layout (so its links can be placed).
 PAGE_W, PAGE_H = 595.28, 841.89
 TOC_MARGIN, TOC_TITLE_H, TOC_ROW_H = 54.0, 64.0, 20.0
@@ -58,38 +55,7 @@ class Entry:
 
 def toc_entries(toc_path: Path) -> list[Entry]:
     """Every page of ``_toc.yml`` in reading order (the root first)."""
-
-    def files(items: list[dict] | None) -> Iterator[str]:
-        for item in items or []:
-            if "file" in item:
-                yield item["file"]
-            yield from files(item.get("sections"))
-
-    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
-    entries = [Entry(None, toc["root"])]
-    for part in toc.get("parts", []):
-        entries += [Entry(part.get("caption"), f) for f in files(part.get("chapters"))]
-    entries += [Entry(None, f) for f in files(toc.get("chapters"))]
-    return entries
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-@contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    """The folder, served on 127.0.0.1 by a thread (a free port); yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return [Entry(part, docname) for part, docname in toc_pages(toc_path)]
 
 
 # Run in the page before printing: typeset math, loaded fonts, opened solutions, plain links.
@@ -111,9 +77,10 @@ _PREPARE = """async () => {
 }"""
 
 
-def print_pages(base_url: str, entries: list[Entry], workdir: Path, log: bool = True) -> list[Path]:
+def print_pages(browser: Browser, base_url: str, entries: list[Entry], workdir: Path,
+                log: bool = True) -> list[Path]:
     """Each page printed to ``workdir/NNN.pdf``; fills in the entries' titles."""
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import Route
 
     def offline(route: Route) -> None:
         if urlparse(route.request.url).hostname in ("127.0.0.1", None):
@@ -122,28 +89,25 @@ def print_pages(base_url: str, entries: list[Entry], workdir: Path, log: bool = 
             route.abort()
 
     out: list[Path] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1000, "height": 1400})
-        context.route("**/*", offline)
-        page = context.new_page()
-        for i, entry in enumerate(entries):
-            start = time.perf_counter()
-            response = page.goto(f"{base_url}{entry.docname}.html", wait_until="load", timeout=120_000)
-            if response is None or response.status != 200:
-                raise RuntimeError(f"book_pdf: {entry.docname}.html did not load "
-                                   f"(status {response and response.status}); build the site first")
-            entry.title = page.evaluate(_PREPARE) or entry.docname
-            page.emulate_media(media="print")
-            path = workdir / f"{i:03d}.pdf"
-            page.pdf(path=str(path), format="A4", print_background=True,
-                     margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
-            page.emulate_media(media="screen")
-            out.append(path)
-            if log:
-                print(f"book_pdf: {entry.docname} ({time.perf_counter() - start:.1f} s)", flush=True)
-        # The contents page, laid out with fixed row heights so that its links can be placed.
-        browser.close()
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1000, "height": 1400})
+    context.route("**/*", offline)
+    page = context.new_page()
+    for i, entry in enumerate(entries):
+        start = time.perf_counter()
+        response = page.goto(f"{base_url}{entry.docname}.html", wait_until="load", timeout=120_000)
+        if response is None or response.status != 200:
+            raise RuntimeError(f"book_pdf: {entry.docname}.html did not load "
+                               f"(status {response and response.status}); build the site first")
+        entry.title = page.evaluate(_PREPARE) or entry.docname
+        page.emulate_media(media="print")
+        path = workdir / f"{i:03d}.pdf"
+        page.pdf(path=str(path), format="A4", print_background=True,
+                 margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+        page.emulate_media(media="screen")
+        out.append(path)
+        if log:
+            print(f"book_pdf: {entry.docname} ({time.perf_counter() - start:.1f} s)", flush=True)
+    context.close()
     return out
 
 
@@ -208,20 +172,17 @@ def contents_html(sheets: list[list], page_of: dict[int, int]) -> str:
            f'<style>{css}</style></head><body>{"".join(parts)}</body></html>'
 
 
-def print_html(html_text: str, path: Path) -> None:
+def print_html(browser: Browser, html_text: str, path: Path) -> None:
     """A standalone HTML document printed to ``path`` (A4, its own @page margins)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_content(html_text, wait_until="load")
-        page.evaluate("document.fonts.ready.then(() => true)")
-        page.pdf(path=str(path), format="A4", prefer_css_page_size=True, print_background=True)
-        browser.close()
+    page = browser.new_page()
+    page.set_content(html_text, wait_until="load")
+    page.evaluate("document.fonts.ready.then(() => true)")
+    page.pdf(path=str(path), format="A4", prefer_css_page_size=True, print_background=True)
+    page.close()
 
 
-def merge(entries: list[Entry], page_pdfs: list[Path], workdir: Path, out: Path) -> int:
+def merge(browser: Browser, entries: list[Entry], page_pdfs: list[Path], workdir: Path,
+          out: Path) -> int:
     """Contents + pages into ``out`` with an outline and linked contents; returns the page count."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.annotations import Link
@@ -237,7 +198,7 @@ def merge(entries: list[Entry], page_pdfs: list[Path], workdir: Path, out: Path)
         offset += entry.num_pages
     page_of = {i: e.first_page for i, e in enumerate(entries)}
     toc_pdf = workdir / "contents.pdf"
-    print_html(contents_html(sheets, page_of), toc_pdf)
+    print_html(browser, contents_html(sheets, page_of), toc_pdf)
     toc_reader = PdfReader(toc_pdf)
     if len(toc_reader.pages) != len(sheets):
         raise RuntimeError(f"book_pdf: the contents took {len(toc_reader.pages)} pages, "
@@ -282,7 +243,7 @@ def merge(entries: list[Entry], page_pdfs: list[Path], workdir: Path, out: Path)
 
 def mark_pages(html_dir: Path) -> int:
     """Switch on the download menu's "全书 PDF" entry in every page (``bookPdfBuilt``, written by
-    ``_ext/d2l_live.py``); returns the number of pages changed."""
+    ``_ext/d2l_site/live.py``); returns the number of pages changed."""
     changed = 0
     for page in html_dir.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
@@ -298,14 +259,12 @@ def build(html_dir: Path, out: Path, toc: Path = ROOT / "_toc.yml") -> int:
     if not (html_dir / "index.html").is_file():
         raise SystemExit(f"book_pdf: no website in {html_dir}: run `make book` "
                          "(or `make book-strict`) first")
-    if not Path(CHROMIUM).is_file():
-        raise SystemExit(f"book_pdf: no browser at {CHROMIUM}: `apt-get install chromium "
-                         "fonts-wqy-microhei`")
     entries = toc_entries(toc)
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="book-pdf-") as tmp, serve(html_dir) as base_url:
-        pdfs = print_pages(base_url, entries, Path(tmp))
-        pages = merge(entries, pdfs, Path(tmp), out)
+    with (tempfile.TemporaryDirectory(prefix="book-pdf-") as tmp, serve(html_dir) as base_url,
+          chromium() as browser):
+        pdfs = print_pages(browser, base_url, entries, Path(tmp))
+        pages = merge(browser, entries, pdfs, Path(tmp), out)
     shutil.copy(out, html_dir / "book.pdf")
     mark_pages(html_dir)
     print(f"book_pdf: {out} ({pages} pages, {len(entries)} sections) in "

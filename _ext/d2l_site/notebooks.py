@@ -3,7 +3,7 @@
 Each page's ".ipynb" and ".md" download (``<html>/_sources/<page>.ipynb`` and ``.md``) was the
 page's MyST source: ``{ref}`` and ``{glue}`` roles, directive fences and labels that only the
 book's Sphinx build understands, and ``import d2lcore`` with no word on how to get it. After
-the build (``build-finished``, once ``d2l_site`` has merged the cached outputs into the
+the build (``build-finished``, once ``downloads.py`` has merged the cached outputs into the
 ``.ipynb``), every download becomes a plain notebook:
 
 - ``{ref}``, ``{numref}`` and ``{doc}`` become Markdown links to the page on the public site
@@ -515,8 +515,7 @@ def _download_menu(app: Sphinx, pagename: str, templatename: str, context: dict,
         })
 
 
-def setup(app: Sphinx) -> dict[str, object]:
-    # After d2l_site merged the cached outputs into the .ipynb downloads (priority 500).
+def setup(app: Sphinx) -> None:
+    # After downloads.py merged the cached outputs into the .ipynb downloads (priority 500).
     app.connect("build-finished", _on_build_finished, priority=700)
-    app.connect("html-page-context", _download_menu, priority=600)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    app.connect("html-page-context", _download_menu, priority=800)

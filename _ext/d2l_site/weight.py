@@ -273,7 +273,6 @@ def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
                 f"{len(done['icons'])} icons kept ({sizes})")
 
 
-def setup(app: Sphinx) -> dict[str, object]:
-    # Last: after the other extensions have written their pages.
+def setup(app: Sphinx) -> None:
+    # Last: after the other modules have written their pages.
     app.connect("build-finished", _on_build_finished, priority=950)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
