@@ -89,14 +89,14 @@ LAYOUT = r"""() => {
             scrolls: !!scroller && scroller.scrollWidth > scroller.clientWidth + 1};
   });
   const scrollers = Array.from(column.querySelectorAll(
-      "div.highlight > pre, div.cell_output .output, div.cell_output pre, div.math, " +
-      "mjx-container[display='true'], .pst-scrollable-table-container"))
+      "pre, div.cell_output .output, mjx-container, .pst-scrollable-table-container"))
     .filter(visible)
     .filter((e) => ["auto", "scroll"].includes(getComputedStyle(e).overflowX))
-    .filter((e) => e.scrollWidth > e.clientWidth + 1)
-    .filter((e) => !(e.matches("mjx-container") && e.closest("div.math")));
+    .filter((e) => e.scrollWidth > e.clientWidth + 1);
   const cues = scrollers.map((e) => {
-    const host = e.parentElement;
+    const host = e.closest(".d2l-scroll-host");
+    if (!host) return {what: e.tagName.toLowerCase() + "." + Array.from(e.classList).join("."),
+                       text: e.textContent.trim().slice(0, 40), host: false};
     const after = getComputedStyle(host, "::after");
     const before = getComputedStyle(host, "::before");
     const state = () => ({cue: host.classList.contains("d2l-scroll-cue"),
@@ -109,7 +109,7 @@ LAYOUT = r"""() => {
     e.scrollLeft = 0;
     e.dispatchEvent(new Event("scroll"));
     return {what: e.tagName.toLowerCase() + "." + Array.from(e.classList).join("."),
-            text: e.textContent.trim().slice(0, 40), start, end,
+            text: e.textContent.trim().slice(0, 40), host: true, start, end,
             gradient: after.backgroundImage.includes("gradient") && before.backgroundImage.includes("gradient")};
   });
   return {right, tables, cues, pageWidth: document.documentElement.scrollWidth};
@@ -130,7 +130,7 @@ def test_phone_tables_fit_and_wide_things_show_a_cue(docname: str, base_url: str
                 problems.append(f"table wider than the column ({t['right']:.0f} > "
                                 f"{state['right']:.0f} px), not stacked: {t['text']!r}")
         for c in state["cues"]:
-            if not (c["gradient"] and c["start"] == {"cue": True, "right": True, "left": False}
+            if not (c["host"] and c["gradient"] and c["start"] == {"cue": True, "right": True, "left": False}
                     and c["end"] == {"cue": True, "right": False, "left": True}):
                 problems.append(f"no scroll cue on {c['what']} {c['text']!r}: {c}")
         problems += errors

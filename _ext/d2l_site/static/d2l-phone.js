@@ -50,20 +50,20 @@
 
   // -- 3. scroll cues ---------------------------------------------------------------------
   const SCROLLERS = [
-    "article div.highlight > pre",
+    "article pre",
     "article div.cell_output .output",
-    "article div.cell_output pre",
-    "article div.math",
-    "article mjx-container[display='true']",
+    "article mjx-container",
     "article .pst-scrollable-table-container",
   ].join(", ");
   const hostOf = (el) => {
-    // A host that does not scroll and holds only this element carries the cue.
+    // The cue sits on a host that does not scroll: a formula's div.math (a flex row whose
+    // absolutely placed ::before/::after take no room), else a wrapper made for it.
     const parent = el.parentElement;
     if (parent && parent.classList.contains("d2l-scroll-host")) return parent;
-    if (parent && parent.children.length === 1 && parent.matches("div.highlight")) {
-      parent.classList.add("d2l-scroll-host");
-      return parent;
+    const math = el.matches("mjx-container") && el.closest("div.math");
+    if (math) {
+      math.classList.add("d2l-scroll-host");
+      return math;
     }
     const wrap = document.createElement("div");
     wrap.className = "d2l-scroll-host";
@@ -77,23 +77,18 @@
   };
   const cue = (el) => {
     const over = el.scrollWidth - el.clientWidth > 1 && scrollsItself(el);
-    if (!over && !el.parentElement?.classList.contains("d2l-scroll-host")) return;
+    const known = el.dataset.d2lCue === "1";
+    if (!over && !known) return;
     const host = hostOf(el);
     host.classList.toggle("d2l-scroll-cue", over);
     host.classList.toggle("d2l-more-left", over && el.scrollLeft > 1);
     host.classList.toggle("d2l-more-right", over && el.scrollLeft + el.clientWidth < el.scrollWidth - 1);
-    if (over && !el.dataset.d2lCue) {
+    if (!known) {
       el.dataset.d2lCue = "1";
       el.addEventListener("scroll", () => cue(el), {passive: true});
     }
   };
-  const scrollCues = () => {
-    // A formula inside a scrolling div.math is cued once, on the div.
-    document.querySelectorAll(SCROLLERS).forEach((el) => {
-      if (el.matches("mjx-container") && el.closest("div.math")) return;
-      cue(el);
-    });
-  };
+  const scrollCues = () => document.querySelectorAll(SCROLLERS).forEach(cue);
 
   let timer = null;
   const update = () => { stackTables(); scrollCues(); };
