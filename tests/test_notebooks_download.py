@@ -60,6 +60,12 @@ def test_glued_values_are_read_from_the_executed_notebook() -> None:
                      "outputs": [{"output_type": "display_data", "data": {"text/plain": ["0.5"]},
                                   "metadata": {"scrapbook": {"name": "acc", "mime_prefix": ""}}}]}]}
     assert notebooks.glued_values(nb) == {"acc": {"text/plain": "0.5"}}
+    # as MyST-NB writes it: the bundle under the scrapbook's prefix
+    prefix = "application/papermill.record/"
+    output = nb["cells"][0]["outputs"][0]
+    output["data"] = {f"{prefix}text/plain": "0.669"}
+    output["metadata"]["scrapbook"]["mime_prefix"] = prefix
+    assert notebooks.glued_values(nb) == {"acc": {"text/plain": "0.669"}}
 
 
 def test_exercises_solutions_and_admonitions_become_headed_sections_and_quotes() -> None:

@@ -139,7 +139,9 @@ def glued_values(nb: dict) -> dict[str, dict[str, str]]:
         for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             scrap = (output.get("metadata") or {}).get("scrapbook")
             if isinstance(scrap, dict) and "name" in scrap:
-                values[scrap["name"]] = {k: "".join(v) if isinstance(v, list) else v
+                # MyST-NB stores the bundle under a prefix ("application/papermill.record/")
+                prefix = str(scrap.get("mime_prefix") or "")
+                values[scrap["name"]] = {k.removeprefix(prefix): "".join(v) if isinstance(v, list) else v
                                          for k, v in (output.get("data") or {}).items()}
     return values
 

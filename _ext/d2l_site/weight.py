@@ -22,7 +22,9 @@ It also cuts the number of requests a cold page makes (42 before; the goal is 25
 - each run of stylesheets in a page's head becomes one file (``_static/bundles/<hash>.css``,
   ``@import`` inlined, ``url()`` rewritten), and each run of scripts loaded the same way (no
   inline script between, no ``async``) one script (``_static/bundles/<hash>.js``), in the same
-  order. Pages with the same run share the file, so it is fetched once.
+  order (a preload of a bundled script preloads the bundle). Pages with the same run share the
+  file, so it is fetched once;
+- the launch menu's logos (Binder) load when the menu opens (``loading="lazy"``).
 
 MathJax is already on math pages only (Sphinx adds it where a page has equations); ``make
 serve`` sends text gzip-compressed (``tools/serve.py``). The figures before and after are in
@@ -114,6 +116,7 @@ _SEARCH_TAGS = re.compile(r'[ \t]*<script src="[^"]*(?:_static/searchtools\.js|_
                           r'searchindex\.js)"></script>\n?')
 _DESIGN_TAGS = re.compile(r'[ \t]*(?:<script[^>]*src="[^"]*_static/design-tabs\.js[^"]*"[^>]*></script>|'
                           r'<link[^>]*href="[^"]*_static/sphinx-design\.min\.css[^"]*"[^>]*/?>)\n?')
+_LOGO_IMG = re.compile(r'<img (alt="[^"]*" src="[^"]*_static/images/logo_[\w-]+\.(?:svg|png)")')
 _STYLESHEET = re.compile(r'<link(?=[^>]*\brel="stylesheet")[^>]*\bhref="(?P<href>[^"]+)"[^>]*/?>')
 _SCRIPT = re.compile(r'<script(?P<attrs>[^>]*?)\bsrc="(?P<src>[^"]+)"(?P<rest>[^>]*)></script>')
 _BETWEEN = re.compile(r"^(?:\s|<!--.*?-->)*$", re.S)
@@ -211,6 +214,8 @@ def bundle_page(html: str, page: Path, outdir: Path, store: dict[str, str]) -> s
 
     out = head
     for pattern, key, suffix in ((_STYLESHEET, style_key, ".css"), (_SCRIPT, script_key, ".js")):
+        if suffix == ".js":  # the theme's own scripts close the body
+            out, body = out + body, ""
         for run in reversed(_runs(out, pattern, key)):
             files = [_local(outdir, page, m["href" if suffix == ".css" else "src"]) for m in run]
             if suffix == ".css":
@@ -221,7 +226,26 @@ def bundle_page(html: str, page: Path, outdir: Path, store: dict[str, str]) -> s
                 tag = emit(run, files, suffix,
                            lambda src, attrs=attrs: f'<script {attrs + " " if attrs else ""}src="{src}"></script>')
             out = out[:run[0].start()] + tag + out[run[-1].end():]
+            if suffix == ".js":  # a preload of a bundled script preloads the bundle instead
+                src = re.search(r'src="([^"]+)"', tag)[1]
+                for m in run:
+                    preload = re.compile(r'<link rel="preload" as="script" href="'
+                                         + re.escape(m["src"]) + r'"\s*/?>')
+                    out = preload.sub(f'<link rel="preload" as="script" href="{src}" />', out, count=1)
+                out = _dedupe_preloads(out)
     return out + body
+
+
+def _dedupe_preloads(html: str) -> str:
+    seen: set[str] = set()
+
+    def keep_first(m: re.Match[str]) -> str:
+        if m[1] in seen:
+            return ""
+        seen.add(m[1])
+        return m[0]
+
+    return re.sub(r'<link rel="preload" as="script" href="([^"]+)"\s*/?>\n?', keep_first, html)
 
 
 def lighten(outdir: Path) -> dict[str, object]:
@@ -238,6 +262,8 @@ def lighten(outdir: Path) -> dict[str, object]:
             new = _SEARCH_TAGS.sub("", new)
         if 'class="sd-' not in new and "class='sd-" not in new:
             new = _DESIGN_TAGS.sub("", new)
+        # Logos in the closed launch menu: fetched when the menu opens, not with the page.
+        new = _LOGO_IMG.sub(r'<img loading="lazy" \1', new)
         new = bundle_page(new, path, outdir, store)
         if new != html:
             path.write_text(new, encoding="utf-8")
