@@ -12,10 +12,11 @@
 
   const MAX = 200;
   const PROSE = "p, li, dd, figcaption, td, blockquote";
-  const DROP = "script, style, .headerlink, .math, mjx-container, .MathJax, nav, pre, " +
-               ".highlight, .cell_input, .cell_output, .bd-header-article, .bd-sidebar-secondary, " +
+  const CHROME = "script, style, .headerlink, .math, mjx-container, .MathJax, nav, " +
+               ".bd-header-article, .bd-sidebar-secondary, " +
                ".prev-next-area, .bd-footer-article, .bd-footer-content, .admonition-title, " +
                "h1, h2, h3, h4, h5, h6, .toctree-wrapper, .d2l-live-message";
+  const CODE = "pre";
   const SENTENCE = /[^。！？；!?;]*[。！？；!?;]?/g;
 
   const termsWithSynonyms = (keywords) => {
@@ -26,12 +27,17 @@
     return [...terms].sort((a, b) => b.length - a.length);
   };
 
-  /** The prose sentences of a page (or of its section ``anchor``), in order. */
+  /** The prose sentences and the code lines of a page (or of its section ``anchor``). */
   const sentences = (htmlString, anchor) => {
     const doc = new DOMParser().parseFromString(htmlString, "text/html");
     let root = doc.querySelector('[role="main"]') || doc.body;
     if (anchor) root = root.querySelector(anchor) || root;
-    root.querySelectorAll(DROP).forEach((el) => el.remove());
+    root.querySelectorAll(CHROME).forEach((el) => el.remove());
+    const code = [];
+    root.querySelectorAll(CODE).forEach((pre) => {
+      pre.textContent.split("\n").forEach((line) => { if (line.trim()) code.push(line.trim()); });
+      pre.remove();
+    });
     const out = [];
     root.querySelectorAll(PROSE).forEach((block) => {
       if (block.querySelector(PROSE)) return;  // its own blocks are visited
@@ -41,7 +47,7 @@
         if (t.length > 1) out.push(t);
       }
     });
-    return out;
+    return {prose: out, code};
   };
 
   const clip = (sentence, at, length) => {
@@ -51,19 +57,21 @@
            (start + MAX < sentence.length ? "…" : "");
   };
 
-  /** The snippet: the first prose sentence with a term, else the first prose sentence. */
+  /** The snippet: the first prose sentence with a term, else the first line of code with
+   *  one, else the first prose sentence. */
   const summary = (htmlString, keywords, anchor) => {
-    const all = sentences(htmlString, anchor);
-    if (!all.length) return null;
+    const {prose, code} = sentences(htmlString, anchor);
     const terms = termsWithSynonyms(keywords);
-    for (const s of all) {
-      const lower = s.toLowerCase();
-      for (const term of terms) {
-        const at = lower.indexOf(term);
-        if (at > -1) return clip(s, at, term.length);
+    for (const lines of [prose, code]) {
+      for (const s of lines) {
+        const lower = s.toLowerCase();
+        for (const term of terms) {
+          const at = lower.indexOf(term);
+          if (at > -1) return clip(s, at, term.length);
+        }
       }
     }
-    return clip(all[0], 0, 0);
+    return prose.length ? clip(prose[0], 0, 0) : null;
   };
 
   const patch = () => {
