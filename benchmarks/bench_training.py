@@ -308,16 +308,18 @@ def compat_train_ch6(spec: ModelSpec) -> Callable[[], float]:
 
 
 def warm_up(spec: ModelSpec) -> None:
-    """A few steps in float32 and bfloat16 so that one-time kernel set-up is not timed."""
+    """A few steps in float32 and in the CPU's fast precision (bfloat16 where native) so that
+    one-time kernel set-up is not timed."""
     net, X = spec.build(), torch.rand(BATCH_SIZE, 1, 28, 28)
     y = torch.randint(0, 10, (BATCH_SIZE,))
     opt = torch.optim.SGD(net.parameters(), lr=0.01)
-    for dtype in (None, torch.bfloat16):
+    fast = d2lcore.fast_settings("cpu").autocast
+    for dtype in dict.fromkeys((None, fast)):
         for memory_format in (torch.contiguous_format, torch.channels_last):
             net.to(memory_format=memory_format)
             Xm = X.contiguous(memory_format=memory_format)
             for _ in range(3):
-                with torch.autocast("cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+                with torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None):
                     loss = nn.functional.cross_entropy(net(Xm), y)
                 opt.zero_grad()
                 loss.backward()
@@ -387,7 +389,10 @@ def main(argv: list[str] | None = None) -> int:
     if d2l_book is None:
         print(f"# the book's d2l==0.17.6 is not in {args.d2l_book} (make bench installs it there); "
               "LeNet is compared with d2l 1.0.3's train_ch6 only", flush=True)  # fmt: skip
-    bf16 = not args.no_bf16 and torch.backends.mkldnn.is_available() and _cpu_has_bf16()
+    # The fast variants use what d2lcore.precision chooses for this CPU: bfloat16 autocast only
+    # where oneDNN computes it natively (AVX512-BF16 or AMX), never an emulated precision.
+    fast = d2lcore.fast_settings("cpu")
+    bf16 = not args.no_bf16 and fast.autocast is not None
 
     load_before = os.getloadavg()
     mm = [matmul_gflops()]
@@ -424,10 +429,10 @@ def main(argv: list[str] | None = None) -> int:
             if bf16:
                 variants.append(Variant(
                     "d2lcore fit, channels_last + bf16 autocast",
-                    d2lcore_fit(spec, channels_last=True, autocast=torch.bfloat16),
+                    d2lcore_fit(spec, channels_last=True, autocast=fast.autocast),
                 ))  # fmt: skip
         elif bf16 and name == "mlp":
-            variants.append(Variant("d2lcore fit, bf16 autocast", d2lcore_fit(spec, autocast=torch.bfloat16)))
+            variants.append(Variant("d2lcore fit, bf16 autocast", d2lcore_fit(spec, autocast=fast.autocast)))
         print(
             f"\n## {spec.name}: {train_flops / 1e6:.3f} MFLOP per training example (forward + "
             f"backward), {eval_flops / 1e6:.3f} per test example",
@@ -525,11 +530,6 @@ def _cpu_flags() -> set[str]:
     except OSError:
         pass
     return set()
-
-
-def _cpu_has_bf16() -> bool:
-    """bfloat16 autocast pays off only with native support (AVX512-BF16 or AMX)."""
-    return bool(_cpu_flags() & {"avx512_bf16", "amx_bf16"})
 
 
 def _cpu_name() -> str:

@@ -2,9 +2,10 @@
 Deep Learning*). Import it as ``import d2lcore as d2l``.
 
 This module only re-exports the public names of the modules below it:
-:mod:`~d2lcore.config` (mode, data root, device, seed), :mod:`~d2lcore.ops` (from-scratch
-operations), :mod:`~d2lcore.data`, :mod:`~d2lcore.models`, :mod:`~d2lcore.train`,
-:mod:`~d2lcore.progress` and :mod:`~d2lcore.plot`.
+:mod:`~d2lcore.config` (mode, data root, device, seed, precision), :mod:`~d2lcore.precision`
+(the fast precision and layout per device), :mod:`~d2lcore.ops` (from-scratch operations),
+:mod:`~d2lcore.data`, :mod:`~d2lcore.models`, :mod:`~d2lcore.train`, :mod:`~d2lcore.progress`
+and :mod:`~d2lcore.plot`.
 """
 
 from . import (
@@ -13,6 +14,7 @@ from . import (
     distributed,  # noqa: F401 (several processes under torchrun; not star-imported)
     models,
     ops,
+    precision,
     progress,
     results,
     train,
@@ -24,6 +26,7 @@ from .data import *  # noqa: F403
 from .models import *  # noqa: F403
 from .ops import *  # noqa: F403
 from .plot import *  # noqa: F403
+from .precision import *  # noqa: F403
 from .progress import *  # noqa: F403
 from .results import *  # noqa: F403
 from .train import *  # noqa: F403
@@ -35,5 +38,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     *config.__all__, *ops.__all__, *data.__all__, *models.__all__, *train.__all__,
-    *progress.__all__, *results.__all__, *_plot_module.__all__,
+    *precision.__all__, *progress.__all__, *results.__all__, *_plot_module.__all__,
 ]  # fmt: skip

@@ -9,6 +9,8 @@ functions. Environment variables:
 ``D2LCORE_RESULTS`` the folder where trained sections record their results.
 ``D2LCORE_DEVICE`` a device name (``cpu``, ``cuda``, ``cuda:1``, ``mps``) to use by default.
 ``D2LCORE_TUNE_MALLOC`` ``0``/``false`` stops :func:`tune_malloc` from changing glibc's malloc.
+``D2LCORE_PRECISION`` ``auto`` (bfloat16 where the device computes it natively), ``float32`` or
+                   ``bfloat16``: overrides :mod:`d2lcore.precision`'s hardware choice.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "default_cache_dir",
     "device",
     "seed",
+    "requested_precision",
     "tune_malloc",
 ]
 
@@ -223,6 +226,29 @@ def _available_devices() -> list[str]:
     if mps is not None and mps.is_available():
         names.append("mps")
     return names
+
+
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def requested_precision(default: str = "auto") -> str:
+    """The precision ``D2LCORE_PRECISION`` asks for: ``"auto"``, ``"float32"`` or
+    ``"bfloat16"``; ``default`` when it is unset or blank. :mod:`d2lcore.precision` turns
+    ``"auto"`` into the device's fast precision.
+
+    A value outside the three raises a ``ValueError`` that names the variable and the choices.
+    """
+    if default not in PRECISIONS:
+        raise ValueError(f"default must be one of {list(PRECISIONS)}, got {default!r}")
+    raw = os.environ.get("D2LCORE_PRECISION", "").strip().lower()
+    if not raw:
+        return default
+    if raw not in PRECISIONS:
+        raise ValueError(
+            f"D2LCORE_PRECISION={raw!r} is not understood; expected one of {list(PRECISIONS)} "
+            f"(auto: bfloat16 only where the device computes it natively), or unset it"
+        )
+    return raw
 
 
 _SEED_BOUND = 2**64  # torch.manual_seed takes a 64-bit unsigned seed

@@ -29,7 +29,7 @@ import torch.distributed as dist
 from torch import nn
 
 from . import config
-from .data.loader import ArrayLoader
+from .data.loader import IndexedLoader
 
 __all__ = [
     "LaunchEnv",
@@ -41,8 +41,6 @@ __all__ = [
     "all_reduce_sum",
     "ShardedLoader",
     "shard_indices",
-    "prepare",
-    "global_means",
 ]
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -246,7 +244,8 @@ def shard_indices(batch: torch.Tensor, rank: int, world_size: int) -> torch.Tens
 
 
 class ShardedLoader:
-    """An :class:`~d2lcore.ArrayLoader` split across ranks.
+    """An :class:`~d2lcore.ArrayLoader` (any :class:`~d2lcore.IndexedLoader`) split across
+    ranks by index: each rank gathers only its own examples (``loader.fetch``).
 
     ``split="batch"`` (training): every epoch has the order of the single-process loader
     (drawn on rank 0 and broadcast), cut into the same minibatches, and each rank gets its
@@ -258,11 +257,13 @@ class ShardedLoader:
     ``global_batch_size`` is the size of the whole minibatch the last yielded part belongs to.
     """
 
-    def __init__(self, loader: ArrayLoader, rank: int, world_size: int, *, split: str = "batch") -> None:
-        if not isinstance(loader, ArrayLoader):
+    def __init__(self, loader: IndexedLoader, rank: int, world_size: int, *, split: str = "batch") -> None:
+        if not isinstance(loader, IndexedLoader):
             raise TypeError(
-                "under torchrun fit splits a d2l.ArrayLoader across processes (what load_array "
-                f"and load_fashion_mnist return), got {type(loader).__name__}; pass an ArrayLoader"
+                "ShardedLoader splits a d2l.ArrayLoader (what load_array and load_fashion_mnist "
+                "return) across processes by index, or another d2l.IndexedLoader (order() and "
+                f"fetch()), got {type(loader).__name__}; pass an ArrayLoader (fit itself splits any "
+                "other loader of (X, y) batches batch by batch)"
             )
         if split not in {"batch", "data"}:
             raise ValueError(f"split must be 'batch' or 'data', got {split!r}")
@@ -304,7 +305,7 @@ class ShardedLoader:
         if not self.loader.shuffle or self.split == "data":
             return torch.arange(n)
         if self.rank == 0:
-            order = torch.randperm(n)  # the same draw as ArrayLoader.__iter__
+            order = self.loader.order()  # the draw a single-process pass makes
         else:
             order = torch.empty(n, dtype=torch.int64)
         if _started():
@@ -332,14 +333,8 @@ class ShardedLoader:
             yield shard_indices(batch, self.rank, self.world_size)
 
     def __iter__(self) -> Iterator[Batch]:
-        loader = self.loader
         for idx in self.indices(self._order()):
-            X, y = loader.features.index_select(0, idx), loader.labels.index_select(0, idx)
-            if loader.convert is not None:
-                X = loader.convert(X)
-            if loader.transform is not None:
-                X = loader.transform(X)
-            yield X, y
+            yield self.loader.fetch(idx)
 
     def __repr__(self) -> str:
         return (
@@ -347,38 +342,3 @@ class ShardedLoader:
             f"split={self.split!r})"
         )
 
-
-def prepare(
-    ctx: Context,
-    net: nn.Module,
-    train_iter: object,
-    test_iter: object | None,
-    device: torch.device,
-    epochs_done: int,
-) -> tuple[nn.Module, ShardedLoader, ShardedLoader | None]:
-    """What :func:`d2lcore.fit` trains with on several ranks: the model in DDP, the training
-    loader split by minibatch, the test loader split by data. Checks first that every rank
-    resumes from the same epoch (a checkpoint every rank can read)."""
-    t = torch.tensor([epochs_done, -epochs_done], dtype=torch.float64, device=_comm_device())
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)  # the largest and minus the smallest
-    if t.tolist() != [epochs_done, -epochs_done]:
-        raise RuntimeError(
-            f"the ranks resumed from different epochs (this rank from {epochs_done}); every rank "
-            "loads the checkpoint, so put it where every process can read it (a shared file "
-            "system), or start afresh without resume"
-        )
-    train = ShardedLoader(train_iter, ctx.rank, ctx.world_size, split="batch")  # type: ignore[arg-type]
-    test = None if test_iter is None else ShardedLoader(test_iter, ctx.rank, ctx.world_size, split="data")  # type: ignore[arg-type]
-    return wrap(net, ctx, device), train, test
-
-
-def global_means(
-    loss: float | None, acc: float | None, n: int
-) -> tuple[float | None, float | None, int]:
-    """A rank's mean loss and accuracy over its ``n`` examples → the means over all ranks'
-    examples, and their number (one all-reduce)."""
-    loss_sum, correct, total = all_reduce_sum(
-        [0.0 if loss is None else loss * n, 0.0 if acc is None else round(acc * n), n]
-    )
-    total = int(total)
-    return (None if loss is None else loss_sum / total), (None if acc is None else int(correct) / total), total

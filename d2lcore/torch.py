@@ -38,13 +38,14 @@ from . import config
 from .data.fashion_mnist import get_fashion_mnist_labels, load_fashion_mnist
 from .data.loader import load_array
 from .data.synthetic import synthetic_data as _synthetic_data
-from .models.pooling import AvgPool2d, _bf16_supported
+from .models.pooling import AvgPool2d
 from .ops.classify import num_correct
 from .ops.conv import corr2d
 from .ops.linear import linreg, sgd, squared_loss
 from .plot import plot as _core_plot
 from .plot import set_figsize as _core_set_figsize
 from .plot import show_images, use_svg_display
+from .precision import Precision
 from .progress import Progress, in_notebook
 from .train import History, fit
 from .train import evaluate_accuracy as _evaluate_accuracy
@@ -478,18 +479,14 @@ def _fast_pooling(net: nn.Module) -> int:
     return count
 
 
-def _native_bf16() -> bool:
-    """True where oneDNN runs bfloat16 natively on this CPU (AVX512-BF16 or AMX); the private
-    op behind it is looked up guarded, in one place (d2lcore.models.pooling)."""
-    return torch.backends.mkldnn.is_available() and _bf16_supported()
-
-
-cpu_autocast: torch.dtype | None = torch.bfloat16 if _native_bf16() else None
-"""The autocast dtype :func:`train_ch6` uses on the CPU for nets built from ``torch.nn`` layers
-only: ``torch.bfloat16`` where the CPU computes it natively (AVX512-BF16 or AMX), else ``None``
-(float32, as the book). Set ``d2l.cpu_autocast = None`` for the book's float32 numbers exactly;
-bfloat16 changes them slightly (LeNet, 10 epochs: the same test accuracy within 0.01,
-benchmarks/README.md). GPUs always train in float32 here, as in the book."""
+cpu_autocast: torch.dtype | None = None
+"""The autocast dtype :func:`train_ch6` uses for conv nets built from ``torch.nn`` layers only.
+``None`` (the default) computes in float32, as the book, unless ``D2LCORE_PRECISION`` asks for
+``bfloat16`` (or ``auto``: bfloat16 where the device computes it natively,
+:func:`d2lcore.native_bf16`). ``d2l.cpu_autocast = torch.bfloat16`` opts in on the CPU: faster
+on CPUs with native bfloat16 (AVX512-BF16, AMX), much slower on AVX2-only CPUs, and it changes
+the numbers slightly (LeNet, 10 epochs: the same test accuracy within 0.01,
+benchmarks/README.md)."""
 
 
 def _torch_nn_only(net: nn.Module) -> bool:
@@ -522,9 +519,9 @@ def train_ch6(
     channels-last memory layout for conv nets (same numbers up to float rounding order), on the
     CPU every exact ``nn.AvgPool2d`` switched in place to :class:`d2lcore.AvgPool2d` (the same
     module for every purpose — arguments, ``repr``, ``state_dict`` — with a faster 2×2 kernel),
-    and, on CPUs that compute bfloat16 natively, bfloat16 autocast for conv nets made of
-    ``torch.nn`` layers (:data:`cpu_autocast`; this one changes the numbers slightly, so it
-    can be turned off).
+    and float32 as the book computes. bfloat16 autocast for conv nets made of ``torch.nn``
+    layers is an opt-in (:data:`cpu_autocast` or ``D2LCORE_PRECISION``): it changes the numbers
+    slightly and pays only where the CPU computes bfloat16 natively.
     """
     if not isinstance(net, nn.Module):
         raise TypeError(f"net must be an nn.Module (train_ch6 initialises its layers), got "
@@ -537,7 +534,11 @@ def train_ch6(
     if dev.type == "cpu":
         _fast_pooling(net)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr)
-    autocast = cpu_autocast if dev.type == "cpu" and channels_last and _torch_nn_only(net) else None
+    if dev.type == "cpu" and cpu_autocast is not None:
+        requested = cpu_autocast
+    else:  # float32 unless D2LCORE_PRECISION asks otherwise
+        requested = Precision(config.requested_precision("float32")).resolve(dev).autocast
+    autocast = requested if channels_last and _torch_nn_only(net) else None
     progress = _BookProgress(["train_loss", "train_acc", "test_acc"])
     history = fit(
         net, train_iter, nn.CrossEntropyLoss(), num_epochs, optimizer, test_iter=test_iter,

@@ -77,6 +77,23 @@ def _fit(**overrides: Any) -> Callable[[], Any]:
     return run
 
 
+class _NoBatches:
+    """A re-iterable loader with no length that yields nothing."""
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+
+def _resume_with_scheduler(saved: Callable[[Any], Any], given: Callable[[Any], Any]) -> Any:
+    """Train one epoch checkpointed with the scheduler ``saved(opt)`` makes, then resume with
+    ``given(opt)``'s (in the test's working directory)."""
+    for make, epochs, resume in ((saved, 1, False), (given, 2, True)):
+        net = _linear()
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        d2l.fit(net, d2l.load_array((F32, Y6.long()), 3), nn.CrossEntropyLoss(), epochs, opt,
+                scheduler=make(opt), checkpoint="run.pt", resume=resume)  # fmt: skip
+
+
 # --- config ---------------------------------------------------------------------------------
 
 CONFIG = [
@@ -302,6 +319,20 @@ TRAIN = [
     bad("fit-resume-without-path", _fit(resume=True), ValueError,
         r"resume=True needs a checkpoint path to resume from"),
     bad("fit-checkpoint-function-net", _fit(net=lambda X: X, checkpoint="x.pt"), TypeError, r"checkpoint/resume need net to be an nn\.Module"),
+    bad("fit-updater-no-argument", _fit(net=lambda X: X, updater=lambda: None), TypeError,
+        r"updater must be callable as updater\(batch_size\) .*<lambda>\(\) cannot take one "
+        r"argument; write e\.g\. lambda batch_size: d2l\.sgd\(params, lr, batch_size\)"),
+    bad("fit-updater-two-arguments", _fit(net=lambda X: X, updater=lambda params, lr: None),
+        TypeError, r"<lambda>\(params, lr\) cannot take one argument"),
+    bad("fit-test_iter-yields-nothing", _fit(test_iter=_NoBatches()), d2l.TrainingError,
+        r"test_iter yielded no examples after epoch 1, so nothing could be evaluated; the "
+        r"epoch's training numbers are in this error's \.history"),
+    bad("fit-resume-other-scheduler-class", lambda: _resume_with_scheduler(
+        lambda opt: torch.optim.lr_scheduler.StepLR(opt, 1),
+        lambda opt: torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=10)),
+        ValueError, r"run\.pt holds the state of a StepLR scheduler \(torch\.optim\.lr_scheduler\."
+        r"StepLR != torch\.optim\.lr_scheduler\.OneCycleLR\), but scheduler is a OneCycleLR; .*"
+        r"Pass the scheduler the checkpoint was written with"),
     bad("evaluate_accuracy-empty", lambda: d2l.evaluate_accuracy(_linear(), []), ValueError,
         r"data_iter is empty: it yields no batches"),
     bad("evaluate_accuracy-regression", lambda: d2l.evaluate_accuracy(

@@ -20,6 +20,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import d2lcore as d2l
 from d2lcore.models import pooling
 from d2lcore.models.pooling import AvgPool2d, _AvgPool2x2
+from d2lcore.precision import cpu_native_bf16
 
 LAYOUTS = [torch.contiguous_format, torch.channels_last]
 # Values and gradients against F.avg_pool2d: float64 to rounding, float32 up to the order of
@@ -230,15 +231,17 @@ def test_without_the_bf16_op_bfloat16_takes_the_native_kernel(monkeypatch: pytes
             raise AttributeError(name)
 
     monkeypatch.setattr(torch.ops, "mkldnn", NoOps())
-    assert pooling._bf16_supported() is False
+    cpu_native_bf16.cache_clear()
     pooling._onednn_dtypes.cache_clear()
     try:
+        assert cpu_native_bf16() is False
         dtypes = pooling._onednn_dtypes()
         assert torch.bfloat16 not in dtypes
         assert dtypes == (frozenset({torch.float32}) if torch.backends.mkldnn.is_available()
                           else frozenset())  # fmt: skip
     finally:
         monkeypatch.undo()
+        cpu_native_bf16.cache_clear()
         pooling._onednn_dtypes.cache_clear()
 
 

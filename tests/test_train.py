@@ -370,13 +370,17 @@ class _EmptyFrom:
             yield self.X, self.y
 
 
-def test_an_empty_test_iter_is_named() -> None:
+def test_an_empty_test_iter_is_named_and_the_trained_epoch_kept() -> None:
     X, y = _blobs(30)
-    with pytest.raises(ValueError, match=r"^test_iter is empty: it yielded no examples$"):
-        _fit_blobs(2, test_iter=_EmptyFrom(X, y, empty_from=1))
-    with pytest.raises(d2l.TrainingError, match=r"stopped in epoch 2 by ValueError: test_iter is "
-                       r"empty: it yielded no examples \(the 1 finished"):
-        _fit_blobs(2, test_iter=_EmptyFrom(X, y, empty_from=2))
+    for empty_from in (1, 2):
+        with pytest.raises(d2l.TrainingError, match=rf"^test_iter yielded no examples after epoch "
+                           rf"{empty_from}, so nothing could be evaluated; the epoch's training "
+                           r"numbers are in this error's \.history") as info:
+            _fit_blobs(2, test_iter=_EmptyFrom(X, y, empty_from=empty_from))
+        history = info.value.history
+        assert info.value.epoch == empty_from and len(history) == empty_from
+        assert history.final.train_acc is not None and history.final.test_acc is None
+        assert isinstance(info.value.__cause__, ValueError)
     with pytest.raises(ValueError, match=r"^train_iter yielded no examples$"):
         net = nn.Linear(2, 3)
         d2l.fit(net, _EmptyFrom(X, y, empty_from=1), nn.CrossEntropyLoss(), 1,

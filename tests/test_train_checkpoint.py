@@ -405,3 +405,79 @@ def test_resuming_a_function_updater_warns(tmp_path: Path) -> None:
                       r"optimizer state; any state the updater keeps \(momentum, say\) starts "
                       r"afresh\. Pass a torch\.optim\.Optimizer"):
         assert len(run(2)) == 2
+
+
+# --- resuming with other settings than the checkpoint's (issue #23) --------------------------
+
+
+def _one_epoch(path: Path, lr: float = 0.1, scheduler: bool = False) -> None:
+    X, y = _blobs(60)
+    net = _mlp()
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5) if scheduler else None
+    d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), 1, opt, scheduler=sched,
+            checkpoint=path)  # fmt: skip
+
+
+def _resume(path: Path, lr: float, scheduler: object = None) -> torch.optim.Optimizer:
+    X, y = _blobs(60)
+    net = _mlp()
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    sched = scheduler(opt) if callable(scheduler) else None
+    d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), 2, opt, scheduler=sched,
+            checkpoint=path, resume=True)  # fmt: skip
+    return opt
+
+
+def test_resuming_with_another_learning_rate_warns_naming_both(tmp_path: Path) -> None:
+    path = tmp_path / "c.pt"
+    _one_epoch(path, lr=0.1)
+    with pytest.warns(UserWarning, match=rf"resume: {path} was saved with the learning rate 0\.1 "
+                      r"\(param group 0\), but updater has lr=0\.05; loading the optimizer's state "
+                      r"brings back 0\.1, so training goes on at the saved rate") as record:
+        opt = _resume(path, lr=0.05)
+    assert record[0].filename == __file__
+    assert opt.param_groups[0]["lr"] == 0.1  # what the warning says happened
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same rate: no warning
+        _resume(tmp_path / "c.pt", lr=0.1)
+
+
+def test_resuming_without_the_saved_scheduler_warns(tmp_path: Path) -> None:
+    path = tmp_path / "c.pt"
+    _one_epoch(path, scheduler=True)  # StepLR halves the rate every batch: saved lr 0.0125
+    with pytest.warns(UserWarning) as record:
+        _resume(path, lr=0.1)
+    messages = [str(w.message) for w in record]
+    assert any(f"resume: {path} holds the state of a StepLR learning-rate schedule, but no "
+               "scheduler was passed" in m for m in messages), messages  # fmt: skip
+    assert any("was saved with the learning rate 0.0125" in m for m in messages), messages
+
+
+def test_resuming_with_the_saved_scheduler_and_rate_is_silent(tmp_path: Path) -> None:
+    path = tmp_path / "c.pt"
+    _one_epoch(path, scheduler=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt = _resume(path, 0.1, lambda o: torch.optim.lr_scheduler.StepLR(o, 1, gamma=0.5))
+    assert opt.param_groups[0]["lr"] == 0.1 * 0.5**6  # 3 batches per epoch, 2 epochs
+
+
+def test_another_scheduler_class_is_refused_before_anything_loads(tmp_path: Path) -> None:
+    path = tmp_path / "c.pt"
+    _one_epoch(path, scheduler=True)
+    state = torch.load(path, weights_only=True)
+    del state["scheduler_class"]  # a checkpoint from before the class was stored
+    torch.save(state, tmp_path / "old.pt")
+    for file, said in ((path, r"a StepLR scheduler \(torch\.optim\.lr_scheduler\.StepLR != "
+                       r"torch\.optim\.lr_scheduler\.OneCycleLR\)"), (tmp_path / "old.pt",
+                       r"another class's scheduler \(its state has \[.*'step_size'\], not \[.*"
+                       r"'total_steps'.*\]\)")):
+        net = _mlp()
+        before = {k: v.clone() for k, v in net.state_dict().items()}
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=20)
+        with pytest.raises(ValueError, match=rf"{file} holds the state of {said}, but scheduler "
+                           r"is a OneCycleLR; a schedule's state only fits its own class"):
+            d2l.load_checkpoint(file, net, opt, sched)
+        assert _same_weights(net.state_dict(), before)  # nothing was loaded

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from typing import Protocol, runtime_checkable
 
 import torch
 
 from .. import validate
 
-__all__ = ["data_iter", "ArrayLoader", "load_array"]
+__all__ = ["data_iter", "ArrayLoader", "IndexedLoader", "load_array"]
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -48,6 +49,21 @@ def _batches(
     for i in range(0, len(indices), batch_size):
         batch = torch.tensor(indices[i : i + batch_size])
         yield features[batch], labels[batch]
+
+
+@runtime_checkable
+class IndexedLoader(Protocol):
+    """A loader that exposes its index order: what lets :func:`d2lcore.fit` split each
+    minibatch across processes under torchrun by index (:class:`d2lcore.distributed.ShardedLoader`)
+    instead of reading every batch on every process. :class:`ArrayLoader` is one."""
+
+    batch_size: int
+    shuffle: bool
+
+    @property
+    def num_examples(self) -> int: ...
+    def order(self) -> torch.Tensor: ...
+    def fetch(self, indices: torch.Tensor | slice) -> Batch: ...
 
 
 class ArrayLoader:
@@ -94,22 +110,31 @@ class ArrayLoader:
     def num_examples(self) -> int:
         return len(self.features)
 
-    def __iter__(self) -> Iterator[Batch]:
+    def order(self) -> torch.Tensor:
+        """The example order of one pass: a fresh permutation from PyTorch's global generator
+        when ``shuffle`` is true (the draw each pass of iteration makes), else ``0, 1, ...``."""
         n = len(self.features)
-        order = torch.randperm(n) if self.shuffle else None
-        for start in range(0, n, self.batch_size):
-            if order is None:
-                X = self.features[start : start + self.batch_size]
-                y = self.labels[start : start + self.batch_size]
-            else:
-                # index_select gathers rows 2-3x faster than advanced indexing (benchmarks/README.md)
-                idx = order[start : start + self.batch_size]
-                X, y = self.features.index_select(0, idx), self.labels.index_select(0, idx)
-            if self.convert is not None:
-                X = self.convert(X)
-            if self.transform is not None:
-                X = self.transform(X)
-            yield X, y
+        return torch.randperm(n) if self.shuffle else torch.arange(n)
+
+    def fetch(self, indices: torch.Tensor | slice) -> Batch:
+        """The batch of the examples ``indices`` (a tensor of indices, or a slice), converted
+        and transformed as iteration yields it."""
+        if isinstance(indices, slice):
+            X, y = self.features[indices], self.labels[indices]
+        else:
+            # index_select gathers rows 2-3x faster than advanced indexing (benchmarks/README.md)
+            X, y = self.features.index_select(0, indices), self.labels.index_select(0, indices)
+        if self.convert is not None:
+            X = self.convert(X)
+        if self.transform is not None:
+            X = self.transform(X)
+        return X, y
+
+    def __iter__(self) -> Iterator[Batch]:
+        n, b = len(self.features), self.batch_size
+        order = self.order() if self.shuffle else None  # in order: slices, no gather
+        for start in range(0, n, b):
+            yield self.fetch(slice(start, start + b) if order is None else order[start : start + b])
 
     def __repr__(self) -> str:
         return (

@@ -24,7 +24,7 @@ kernel otherwise. The module *is* an ``nn.AvgPool2d`` (same arguments, ``repr`` 
 
 Two of the questions the fast path asks have no public PyTorch API: whether a dispatch mode is
 active (``torch.utils._python_dispatch``) and whether oneDNN supports bfloat16 on this CPU
-(``torch.ops.mkldnn._is_mkldnn_bf16_supported``). Each is looked up when first needed, inside a
+(:func:`d2lcore.precision.cpu_native_bf16`). Each is looked up when first needed, inside a
 ``try``, and cached: should a PyTorch release move one, the convolution path is skipped (for
 every dtype, or for bfloat16) and the native pooling kernel runs; importing d2lcore never
 depends on them.
@@ -38,6 +38,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ..precision import cpu_native_bf16
 
 __all__ = ["AvgPool2d"]
 
@@ -60,14 +62,6 @@ def _no_dispatch_mode() -> bool:
     return probe is not None and not probe()
 
 
-def _bf16_supported() -> bool:
-    """oneDNN's bfloat16 support on this CPU, through a private op; False where it is gone."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except Exception:  # noqa: BLE001 - AttributeError/RuntimeError when the op is missing
-        return False
-
-
 def _is_channels_last(x: torch.Tensor) -> bool:
     # A tensor with C == 1 or H == W == 1 is both; NCHW (contiguous) wins the tie.
     return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
@@ -79,7 +73,7 @@ def _onednn_dtypes() -> frozenset[torch.dtype]:
     if not torch.backends.mkldnn.is_available():
         return frozenset()
     dtypes = {torch.float32}
-    if _bf16_supported():
+    if cpu_native_bf16():
         dtypes.add(torch.bfloat16)
     return frozenset(dtypes)
 

@@ -1,0 +1,149 @@
+"""Which precision and memory layout are fast on a device: decided from the hardware, here only.
+
+bfloat16 autocast pays only where the device computes bfloat16 natively: a CPU whose oneDNN
+reports native bfloat16 (AVX512-BF16 or AMX), or a CUDA GPU with bfloat16 units. Elsewhere
+(AVX2 CPUs, where oneDNN emulates bfloat16 6–14 times slower than float32; Apple's MPS, not
+measured) float32 is the fast path. Every caller that wants speed asks this module::
+
+    s = d2l.fast_settings(device)              # FastSettings(autocast=..., channels_last=...)
+    d2l.fit(..., channels_last=s.channels_last, autocast=s.autocast)
+
+:class:`Precision` is the same decision as a value a caller can hold and change
+(``Precision("float32")`` forces float32, ``Precision(channels_last=False)`` the NCHW layout).
+``D2LCORE_PRECISION=auto|float32|bfloat16`` (read by
+:func:`d2lcore.config.requested_precision`) overrides the hardware's answer wherever a
+``Precision`` is left at its default.
+
+The CPU probe asks oneDNN once, on first use (never at import), and caches the answer. oneDNN
+honours ``ONEDNN_MAX_CPU_ISA``: with ``ONEDNN_MAX_CPU_ISA=AVX2`` (the AVX2 profile of
+``make test-avx2``) it reports no native bfloat16, as on an AVX2-only CPU.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from . import config
+
+__all__ = ["FastSettings", "Precision", "fast_settings", "native_bf16", "cpu_native_bf16"]
+
+PrecisionName = Literal["auto", "float32", "bfloat16"]
+_NAMES = ("auto", "float32", "bfloat16")
+_DTYPES: dict[str, torch.dtype | None] = {"float32": None, "bfloat16": torch.bfloat16}
+
+
+@functools.cache
+def cpu_native_bf16() -> bool:
+    """True where this CPU computes bfloat16 natively in oneDNN (AVX512-BF16 or AMX).
+
+    Asked once per process and cached. The question goes through a private PyTorch op
+    (``torch.ops.mkldnn._is_mkldnn_bf16_supported``), looked up guarded: where a release moves
+    it, or PyTorch has no oneDNN, the answer is False (float32, always correct).
+    """
+    if not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:  # noqa: BLE001 - AttributeError/RuntimeError when the op is missing
+        return False
+
+
+def _cuda_native_bf16(device: torch.device) -> bool:
+    """True when the CUDA device has bfloat16 units (compute capability 8.0 and later)."""
+    with torch.cuda.device(device):
+        try:
+            return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+        except TypeError:  # pragma: no cover - torch < 2.3 has no including_emulation
+            return bool(torch.cuda.is_bf16_supported())
+
+
+def native_bf16(device: str | torch.device | None = None) -> bool:
+    """True where ``device`` (default: :func:`d2lcore.device`) computes bfloat16 natively: a CPU
+    with native bfloat16 in oneDNN (:func:`cpu_native_bf16`) or a CUDA GPU with bfloat16 units.
+    False on Apple's MPS (not measured) and on every other device."""
+    dev = config.device(device)
+    if dev.type == "cpu":
+        return cpu_native_bf16()
+    if dev.type == "cuda":
+        return _cuda_native_bf16(dev)
+    return False
+
+
+@dataclass(frozen=True)
+class FastSettings:
+    """The fast settings for one device, as :func:`d2lcore.fit` takes them.
+
+    ``autocast``: ``torch.bfloat16`` where the device computes it natively (or where it was
+    asked for), ``None`` for float32. ``channels_last``: whether conv nets should use the
+    channels-last memory layout.
+    """
+
+    autocast: torch.dtype | None
+    channels_last: bool
+
+    @property
+    def precision(self) -> str:
+        """``"bfloat16"`` or ``"float32"``: the name of the precision these settings compute in."""
+        return "float32" if self.autocast is None else str(self.autocast).removeprefix("torch.")
+
+
+def _check_name(name: object) -> PrecisionName:
+    if not isinstance(name, str) or name not in _NAMES:
+        raise ValueError(
+            f"precision must be one of {list(_NAMES)} (or None for D2LCORE_PRECISION's choice), "
+            f"got {name!r}"
+        )
+    return name  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Precision:
+    """A precision policy: ``"auto"`` (bfloat16 where the device computes it natively, else
+    float32), ``"float32"`` or ``"bfloat16"``, plus the memory layout (``"auto"``, True, False).
+
+    ``Precision()`` leaves the choice to ``D2LCORE_PRECISION`` when it is set and to the
+    hardware otherwise; an explicit name wins over the variable. :meth:`resolve` turns the
+    policy into the :class:`FastSettings` for one device.
+    """
+
+    name: PrecisionName | None = None
+    channels_last: bool | Literal["auto"] = "auto"
+
+    def __post_init__(self) -> None:
+        if self.name is not None:
+            _check_name(self.name)
+        if self.channels_last != "auto" and not isinstance(self.channels_last, bool):
+            raise ValueError(
+                f"channels_last must be True, False or 'auto', got {self.channels_last!r}"
+            )
+
+    def resolve(self, device: str | torch.device | None = None) -> FastSettings:
+        """The autocast dtype and layout this policy gives on ``device`` (default:
+        :func:`d2lcore.device`)."""
+        dev = config.device(device)
+        name = self.name if self.name is not None else config.requested_precision()
+        if name == "auto":
+            name = "bfloat16" if native_bf16(dev) else "float32"
+        layout = self.channels_last
+        if layout == "auto":
+            layout = _fast_layout(dev)
+        return FastSettings(autocast=_DTYPES[name], channels_last=bool(layout))
+
+
+def _fast_layout(device: torch.device) -> bool:
+    """Channels-last where it is measured to pay (benchmarks/README.md): CPUs with oneDNN (both
+    CPU classes) and CUDA GPUs; NCHW on MPS and on CPUs without oneDNN."""
+    if device.type == "cpu":
+        return torch.backends.mkldnn.is_available()
+    return device.type == "cuda"
+
+
+def fast_settings(device: str | torch.device | None = None) -> FastSettings:
+    """The fast settings for ``device``: ``Precision().resolve(device)``, i.e. bfloat16 autocast
+    where the device computes it natively (or ``D2LCORE_PRECISION`` says so), float32 elsewhere,
+    and the memory layout measured fastest there."""
+    return Precision().resolve(device)

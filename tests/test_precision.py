@@ -1,0 +1,252 @@
+"""d2lcore.precision: bfloat16 only where the device computes it natively, float32 elsewhere."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import d2lcore
+from d2lcore import config, precision
+from d2lcore import torch as book
+from d2lcore.precision import FastSettings, Precision, fast_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def probe(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """Set what the CPU probe answers: ``probe(True)`` native bfloat16, ``probe(False)`` not."""
+    monkeypatch.delenv("D2LCORE_PRECISION", raising=False)
+
+    def answer(native: bool) -> None:
+        monkeypatch.setattr(precision, "cpu_native_bf16", lambda: native)
+
+    return answer
+
+
+def test_auto_is_float32_where_the_cpu_emulates_bfloat16(probe) -> None:  # noqa: ANN001
+    probe(False)
+    assert fast_settings("cpu").autocast is None
+    assert Precision().resolve("cpu") == FastSettings(autocast=None, channels_last=True)
+    assert Precision("auto").resolve("cpu").precision == "float32"
+    assert not d2lcore.native_bf16("cpu")
+
+
+def test_auto_is_bfloat16_where_the_cpu_computes_it_natively(probe) -> None:  # noqa: ANN001
+    probe(True)
+    s = fast_settings("cpu")
+    assert s.autocast is torch.bfloat16 and s.precision == "bfloat16"
+    assert d2lcore.native_bf16("cpu")
+
+
+def test_explicit_names_win_over_the_hardware(probe) -> None:  # noqa: ANN001
+    probe(True)
+    assert Precision("float32").resolve("cpu").autocast is None
+    probe(False)
+    assert Precision("bfloat16").resolve("cpu").autocast is torch.bfloat16
+    assert Precision(channels_last=False).resolve("cpu").channels_last is False
+
+
+def test_the_environment_overrides_auto(probe, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    probe(True)
+    monkeypatch.setenv("D2LCORE_PRECISION", "float32")
+    assert fast_settings("cpu").autocast is None
+    assert Precision("bfloat16").resolve("cpu").autocast is torch.bfloat16  # explicit wins
+    probe(False)
+    monkeypatch.setenv("D2LCORE_PRECISION", " BFloat16 ")
+    assert fast_settings("cpu").autocast is torch.bfloat16
+    monkeypatch.setenv("D2LCORE_PRECISION", "auto")
+    assert fast_settings("cpu").autocast is None
+    monkeypatch.setenv("D2LCORE_PRECISION", "")
+    assert config.requested_precision() == "auto"
+    assert config.requested_precision("float32") == "float32"
+
+
+@pytest.mark.parametrize("value", ["bf16", "fp32", "half", "1"])
+def test_a_wrong_environment_value_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
+                                                    value: str) -> None:
+    monkeypatch.setenv("D2LCORE_PRECISION", value)
+    with pytest.raises(ValueError, match=r"D2LCORE_PRECISION='.+' is not understood; expected "
+                                         r"one of \['auto', 'float32', 'bfloat16'\]"):
+        fast_settings("cpu")
+
+
+def test_wrong_arguments_are_clear_errors() -> None:
+    with pytest.raises(ValueError, match=r"precision must be one of \['auto', 'float32', "
+                                         r"'bfloat16'\].*got 'fp16'"):
+        Precision("fp16")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="channels_last must be True, False or 'auto', got 1"):
+        Precision(channels_last=1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="default must be one of"):
+        config.requested_precision("half")
+
+
+def test_cuda_asks_the_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("D2LCORE_PRECISION", raising=False)
+    monkeypatch.setattr(precision.config, "device", lambda d=None: torch.device("cuda"))
+    for native in (True, False):
+        monkeypatch.setattr(precision, "_cuda_native_bf16", lambda dev, n=native: n)
+        s = fast_settings("cuda")
+        assert s == FastSettings(torch.bfloat16 if native else None, channels_last=True)
+
+
+def test_cuda_probe_asks_for_native_units_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[object] = []
+
+    class NoSwitch:
+        def __init__(self, device: object) -> None:
+            seen.append(device)
+
+        def __enter__(self) -> None:
+            return None
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    def is_bf16_supported(including_emulation: bool = True) -> bool:
+        return including_emulation  # emulated only
+
+    monkeypatch.setattr(torch.cuda, "device", NoSwitch)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", is_bf16_supported)
+    assert precision._cuda_native_bf16(torch.device("cuda:1")) is False
+    assert seen == [torch.device("cuda:1")]
+
+
+def test_mps_computes_float32_in_nchw(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("D2LCORE_PRECISION", raising=False)
+    monkeypatch.setattr(precision.config, "device", lambda d=None: torch.device("mps"))
+    monkeypatch.setattr(precision, "cpu_native_bf16", lambda: True)  # never asked for MPS
+    assert fast_settings("mps") == FastSettings(autocast=None, channels_last=False)
+
+
+def test_the_cpu_probe_asks_onednn_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    class Ops:
+        def _is_mkldnn_bf16_supported(self) -> bool:
+            calls.append(1)
+            return True
+
+    monkeypatch.setattr(torch.ops, "mkldnn", Ops())
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: True)
+    precision.cpu_native_bf16.cache_clear()
+    try:
+        assert precision.cpu_native_bf16() and precision.cpu_native_bf16()
+        assert calls == [1]
+        precision.cpu_native_bf16.cache_clear()
+        monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: False)
+        assert precision.cpu_native_bf16() is False  # no oneDNN: float32
+    finally:
+        monkeypatch.undo()
+        precision.cpu_native_bf16.cache_clear()
+
+
+def _run(code: str, **env: str) -> str:
+    full = {k: v for k, v in os.environ.items() if k != "D2LCORE_PRECISION"}
+    full.update(PYTHONPATH=str(ROOT), **env)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+def test_importing_d2lcore_runs_no_probe_and_the_avx2_cap_says_not_native() -> None:
+    code = ("import d2lcore, d2lcore.torch\n"
+            "from d2lcore.precision import cpu_native_bf16\n"
+            "print(cpu_native_bf16.cache_info().currsize, cpu_native_bf16())")
+    assert _run(code).split()[0] == "0"  # nothing asked at import
+    # The AVX2 profile's oneDNN cap alone makes oneDNN (and so d2lcore) answer "not native".
+    assert _run(code, ONEDNN_MAX_CPU_ISA="AVX2") == "0 False"
+
+
+def _conv_net() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(2 * 8 * 8, 3))
+
+
+def _train_ch6_autocast(monkeypatch: pytest.MonkeyPatch) -> object:
+    """The autocast dtype train_ch6 hands to fit (fit itself is stubbed)."""
+    seen: dict[str, object] = {}
+
+    def fake_fit(*args: object, **kwargs: object) -> d2lcore.History:
+        seen.update(kwargs)
+        return d2lcore.History()
+
+    monkeypatch.setattr(book, "fit", fake_fit)
+    it = d2lcore.load_array((torch.rand(4, 1, 8, 8), torch.tensor([0, 1, 2, 0])), 2)
+    book.train_ch6(_conv_net(), it, it, 1, 0.1, "cpu")
+    return seen["autocast"]
+
+
+def test_the_book_module_computes_float32_by_default(probe, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    probe(True)  # even where bfloat16 is native
+    assert book.cpu_autocast is None
+    assert _train_ch6_autocast(monkeypatch) is None
+
+
+def test_the_book_module_opts_in_to_bfloat16(probe, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    probe(False)
+    monkeypatch.setenv("D2LCORE_PRECISION", "bfloat16")
+    assert _train_ch6_autocast(monkeypatch) is torch.bfloat16
+    monkeypatch.setenv("D2LCORE_PRECISION", "auto")  # auto: the hardware's answer
+    assert _train_ch6_autocast(monkeypatch) is None
+    monkeypatch.delenv("D2LCORE_PRECISION")
+    monkeypatch.setattr(book, "cpu_autocast", torch.bfloat16)
+    assert _train_ch6_autocast(monkeypatch) is torch.bfloat16
+
+
+# No page, benchmark or book-compatible function forces bfloat16 for speed: the dtype is named
+# only in d2lcore.precision, in prose, and where a test or lesson computes in it on purpose.
+_BF16_ALLOWED = {
+    "d2lcore/precision.py",  # the one place that decides
+    "d2lcore/ops/norm.py",  # keeps half-precision inputs' statistics in float32
+    "d2lcore/train/",  # fit's docs and argument checks
+    "d2lcore/models/pooling.py",  # which dtypes its kernel takes, as the probe answers
+    "d2lcore/config.py",  # the names D2LCORE_PRECISION accepts
+    "benchmarks/bench_ch07.py",  # --all-precisions: what forcing an emulated bfloat16 costs
+}
+# torch.bfloat16 / torch.float16 as a value, or Precision("bfloat16") forced in code.
+_FORCED = re.compile(r"torch\.bfloat16|torch\.float16|[\"']bfloat16[\"']\s*\)")
+
+
+def _code_of(path: Path) -> str:
+    """A file's code: a page's code cells, or a Python file without comments and docstrings."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".md":
+        text = "\n".join(re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, flags=re.S))
+    text = re.sub(r'"""(.*?)"""', "", text, flags=re.S)
+    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+
+
+def test_no_page_benchmark_or_book_function_forces_bfloat16() -> None:
+    files = [*ROOT.glob("chapters/**/*.md"), *ROOT.glob("benchmarks/*.py"),
+             *ROOT.glob("d2lcore/**/*.py"), *ROOT.glob("examples/*.py")]
+    assert len(files) > 30
+    offenders = [str(p.relative_to(ROOT)) for p in files
+                 if not str(p.relative_to(ROOT)).startswith(tuple(_BF16_ALLOWED))
+                 and _FORCED.search(_code_of(p))]
+    assert offenders == [], (
+        f"{offenders} name bfloat16 in code: ask d2l.fast_settings(device) (or "
+        "d2l.Precision) for the precision instead, so that CPUs without native bfloat16 keep "
+        "float32")
+
+
+def test_the_guard_catches_a_forced_bfloat16(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("bfloat16 in prose is fine\n```{code-cell} ipython3\n"
+                    "d2l.fit(net, it, loss, 1, opt, autocast=torch.bfloat16)\n```\n")
+    assert _FORCED.search(_code_of(page))
+    page.write_text("```{code-cell} ipython3\ns = d2l.Precision('bfloat16').resolve()\n```\n")
+    assert _FORCED.search(_code_of(page))
+    page.write_text("torch.bfloat16 in prose is fine\n```{code-cell} ipython3\n"
+                    "s = d2l.fast_settings()  # not torch.bfloat16\n```\n")
+    assert not _FORCED.search(_code_of(page))
