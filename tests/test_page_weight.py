@@ -63,3 +63,38 @@ def test_lighten_drops_the_script_and_cuts_the_fonts(tmp_path: Path) -> None:
     assert "fontawesome.js" not in (tmp_path / "index.html").read_text()
     assert not (tmp_path / weight.FONTAWESOME_JS).exists()
     assert done["icons"] == ["bars"] and done["codepoints"] == 3  # bars + the two drawn by CSS
+
+
+def test_bundles_keep_the_page_whole_and_follow_preloads(tmp_path: Path) -> None:
+    static = tmp_path / "_static"
+    (static / "scripts").mkdir(parents=True)
+    for name in ("a.js", "b.js", "c.js", "d.js", "scripts/e.js", "scripts/f.js"):
+        (static / name).write_text(f"window.{Path(name).stem} = 1;")
+    for name in ("x.css", "y.css"):
+        (static / name).write_text("a{background:url(img.png)}")
+    page = tmp_path / "page.html"
+    html = ('<html><head>\n<link rel="stylesheet" href="_static/x.css" />\n'
+            '<link rel="stylesheet" href="_static/y.css" />\n'
+            '<link rel="preload" as="script" href="_static/scripts/e.js" />\n'
+            '<link rel="preload" as="script" href="_static/scripts/f.js" />\n'
+            '<script src="_static/a.js"></script>\n<script src="_static/b.js"></script>\n'
+            '<script>let inline = 1;</script>\n'
+            '<script defer="defer" src="_static/c.js"></script>\n'
+            '<script defer="defer" src="_static/d.js"></script>\n</head><body><p>text</p>\n'
+            '<script defer src="_static/scripts/e.js"></script>\n'
+            '<script defer src="_static/scripts/f.js"></script>\n</body></html>')
+    store: dict[str, str] = {}
+    out = weight.bundle_page(html, page, tmp_path, store)
+    import re
+
+    tags = re.findall(r"<(?:script|link)[^>]*>", out)
+    srcs = [re.search(r'(?:src|href)="([^"]+)"', t)[1] for t in tags if "src=" in t or "href=" in t]
+    assert len([s for s in srcs if s.endswith(".css")]) == 1
+    assert "<script>let inline = 1;</script>" in out and "<p>text</p>" in out
+    scripts = [s for s in srcs if s.endswith(".js")]
+    # preload (bundle of e, f), a+b, c+d, e+f: four bundles' worth, the preload naming the last
+    assert len(scripts) == 4 and scripts[0] == scripts[3], scripts
+    assert len(set(scripts)) == 3 and len(store) == 4
+    assert out.count("<script") == 4 and "_static/a.js" not in out
+    css = next(t for n, t in store.items() if n.endswith(".css"))
+    assert 'url("../img.png")' in css  # relative to _static/bundles/

@@ -213,6 +213,7 @@ def bundle_page(html: str, page: Path, outdir: Path, store: dict[str, str]) -> s
         return attrs
 
     out = head
+    bundled: dict[str, str] = {}
     for pattern, key, suffix in ((_STYLESHEET, style_key, ".css"), (_SCRIPT, script_key, ".js")):
         if suffix == ".js":  # the theme's own scripts close the body
             out, body = out + body, ""
@@ -226,14 +227,16 @@ def bundle_page(html: str, page: Path, outdir: Path, store: dict[str, str]) -> s
                 tag = emit(run, files, suffix,
                            lambda src, attrs=attrs: f'<script {attrs + " " if attrs else ""}src="{src}"></script>')
             out = out[:run[0].start()] + tag + out[run[-1].end():]
-            if suffix == ".js":  # a preload of a bundled script preloads the bundle instead
+            if suffix == ".js":
                 src = re.search(r'src="([^"]+)"', tag)[1]
-                for m in run:
-                    preload = re.compile(r'<link rel="preload" as="script" href="'
-                                         + re.escape(m["src"]) + r'"\s*/?>')
-                    out = preload.sub(f'<link rel="preload" as="script" href="{src}" />', out, count=1)
-                out = _dedupe_preloads(out)
-    return out + body
+                bundled.update({m["src"]: src for m in run})
+    # A preload of a bundled script preloads the bundle instead (once); done after the runs
+    # above, whose positions in the page any earlier edit would shift.
+    for old_src, src in bundled.items():
+        preload = re.compile(r'<link rel="preload" as="script" href="' + re.escape(old_src)
+                             + r'"\s*/?>')
+        out = preload.sub(f'<link rel="preload" as="script" href="{src}" />', out, count=1)
+    return _dedupe_preloads(out) + body
 
 
 def _dedupe_preloads(html: str) -> str:
