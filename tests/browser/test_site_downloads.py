@@ -163,9 +163,13 @@ def fresh_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     pins = _torch_pins()
     marker = VENV / "d2l-download-test.txt"
     python = str(VENV / "bin" / "python")
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     if marker.is_file() and marker.read_text() == " ".join(pins):
-        subprocess.run([python, "-m", "pip", "uninstall", "--quiet", "--yes", "d2lcore"],
-                       capture_output=True, check=False)
+        _run([python, "-m", "pip", "uninstall", "--quiet", "--yes", "d2lcore"], env=clean,
+             cwd=VENV)
+        gone = subprocess.run([python, "-c", "import d2lcore"], env=clean, cwd=VENV,
+                              capture_output=True, check=False)
+        assert gone.returncode != 0, "d2lcore is still importable in the reused environment"
     else:
         subprocess.run(["rm", "-rf", str(VENV)], check=True)
         _run([sys.executable, "-m", "venv", str(VENV)])
@@ -229,7 +233,8 @@ def test_downloaded_notebooks_run_where_they_land(fresh_env: dict[str, str], tmp
     assert re.search(r'pip install "d2lcore @ git\+https://github\.com/\S+\.git@\w+"', result["error"]), result
 
     # The install line's package, from this checkout (not editable: nothing points back here).
-    _run([str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", str(ROOT)], env=fresh_env)
+    _run([str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", str(ROOT)], env=fresh_env,
+         cwd=VENV)  # not from ROOT, where `python -m pip` would see ROOT's own metadata
     where = _run([str(VENV / "bin" / "python"), "-c", "import d2lcore; print(d2lcore.__file__)"],
                  env=fresh_env, cwd=folder).stdout.strip()
     assert Path(where).is_relative_to(VENV), f"d2lcore imported from {where}, not the new environment"
