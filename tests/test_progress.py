@@ -165,3 +165,36 @@ def test_pages_print_the_summary_once() -> None:
     assert len(cells) >= 10  # the training cells were found
     twice = [name for name, cell in cells if re.search(r"print\([^)]*\.summary\(\)", cell)]
     assert twice == [], f"cells that print the summary Progress already printed: {twice}"
+
+
+def test_summary_false_prints_the_epochs_but_no_summary_line() -> None:
+    stream = io.StringIO()
+    history = _train(d2l.Progress(stream=stream, summary=False), epochs=2)
+    text = stream.getvalue()
+    assert "epoch 2/2, loss" in text
+    assert history.summary() not in text
+    stream = io.StringIO()
+    history = _train(d2l.Progress(stream=stream), epochs=2)  # the default prints it
+    assert stream.getvalue().rstrip().endswith(history.summary())
+
+
+def test_live_figure_displays_once_then_replaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    import IPython.display
+
+    log: list[tuple[str, object]] = []
+
+    class Handle:
+        def update(self, obj: object) -> None:
+            log.append(("update", obj))
+
+    def display(obj: object, display_id: bool = False) -> Handle:
+        assert display_id is True  # a handle is asked for, so the next show replaces it
+        log.append(("display", obj))
+        return Handle()
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    figure = d2l.LiveFigure()
+    figure.show("first")
+    figure.show("second")
+    figure.show("third")
+    assert log == [("display", "first"), ("update", "second"), ("update", "third")]
