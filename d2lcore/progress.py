@@ -16,7 +16,7 @@ from . import validate
 from .plot import METRICS
 from .train import EpochStats, History
 
-__all__ = ["Progress", "in_notebook"]
+__all__ = ["Progress", "LiveFigure", "in_notebook"]
 
 
 def in_notebook() -> bool:
@@ -27,6 +27,25 @@ def in_notebook() -> bool:
         return False
     shell = get_ipython()
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+class LiveFigure:
+    """One figure in a Jupyter cell's output, replaced in place each time it is shown again
+    (other output of the cell stays): what :class:`Progress` and the book's ``Animator`` draw
+    their curves on."""
+
+    def __init__(self) -> None:
+        self._handle: Any = None
+
+    def show(self, fig: Any) -> None:
+        """Display the matplotlib figure ``fig``: the first time below the cell, afterwards in
+        place of the previous one."""
+        from IPython.display import display
+
+        if self._handle is None:
+            self._handle = display(fig, display_id=True)
+        else:
+            self._handle.update(fig)
 
 
 #: The per-epoch line's numbers: (EpochStats field, label, format), printed when present.
@@ -48,7 +67,8 @@ class Progress:
 
     ``metrics`` picks the curves (default: every metric the run produces); ``live`` forces
     the plot (``True``) or the text (``False``) instead of detecting a notebook. At the end the
-    book's summary line is printed (loss, accuracies, examples/sec, time).
+    book's summary line is printed (loss, accuracies, examples/sec, time), unless ``summary`` is
+    False (for a caller that prints its own lines, as the book's ``train_ch6`` does).
     """
 
     def __init__(
@@ -61,11 +81,13 @@ class Progress:
         live: bool | None = None,
         stream: TextIO | None = None,
         title: str | None = None,
+        summary: bool = True,
     ) -> None:
         validate.names("metrics", metrics, METRICS, optional=True)
         if yscale not in ("linear", "log"):
             raise ValueError(f"yscale must be 'linear' or 'log', got {yscale!r}")
         validate.boolean("live", live, optional=True)
+        validate.boolean("summary", summary)
         validate.pair("ylim", ylim, optional=True, increasing=True)
         validate.pair("figsize", figsize, positive=True)
         if stream is not None and not callable(getattr(stream, "write", None)):
@@ -82,8 +104,9 @@ class Progress:
         self.live = in_notebook() if live is None else live
         self.stream = stream
         self.title = title
+        self.summary = summary
         self._bar: Any = None
-        self._handle: Any = None
+        self._figure = LiveFigure()
         self._history: History | None = None
         self._num_epochs = 0
         self._num_batches = 0
@@ -123,14 +146,12 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-        if history.epochs:
+        if self.summary and history.epochs:
             note = " (interrupted)" if history.interrupted else ""
             print(history.summary() + note, file=self._out, flush=True)
 
     def _draw(self) -> None:
         import matplotlib.pyplot as plt
-        from IPython.display import display
-
         from .plot import plot_history, use_svg_display
 
         use_svg_display()
@@ -142,8 +163,5 @@ class Progress:
         )  # fmt: skip
         if self.title:
             ax.set_title(self.title)
-        if self._handle is None:
-            self._handle = display(fig, display_id=True)
-        else:
-            self._handle.update(fig)
+        self._figure.show(fig)
         plt.close(fig)

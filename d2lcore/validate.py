@@ -24,6 +24,7 @@ __all__ = [
     "same_size",
     "generator",
     "floating_dtype",
+    "device_name",
     "pair",
     "names",
 ]
@@ -128,6 +129,27 @@ def generator(name: str, value: object) -> None:
             f"{name} must be a torch.Generator (or None), got {value!r} ({type(value).__name__}); "
             f"make one with torch.Generator().manual_seed(seed)"
         )
+
+
+def device_name(name: str, value: object) -> torch.device | None:
+    """``value`` (a device name such as ``'cuda:0'``, a ``torch.device`` or ``None``) as a
+    ``torch.device``; a name PyTorch does not know raises a ``ValueError`` that names it, instead
+    of PyTorch's list of twenty device types. ``d2lcore.device()`` also checks that the device
+    is present; this only checks the name (for the from-scratch ops, which take any device)."""
+    if value is None or isinstance(value, torch.device):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a device name such as 'cpu' or 'cuda:0' (or a torch.device, or None), "
+            f"got {value!r} ({type(value).__name__})"
+        )
+    try:
+        return torch.device(value)
+    except RuntimeError:
+        raise ValueError(
+            f"{name}: {value!r} is not a device name; use one such as 'cpu', 'cuda', 'cuda:1' or "
+            f"'mps' (d2l.device() picks the best one present)"
+        ) from None
 
 
 def floating_dtype(name: str, value: object) -> None:

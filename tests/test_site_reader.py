@@ -1,8 +1,9 @@
 """The website's reader-facing helpers (_ext/d2l_site/) that need no build: the book's
-per-section numbers, the Chinese theme labels and the search synonyms."""
+per-section numbers (tests/test_site_numbering.py builds a small book with them), the Chinese theme labels and the search synonyms."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -32,20 +33,29 @@ def test_numbers_restart_in_each_section_in_page_order() -> None:
         "figure": {"a": (6, 2, 1), "b": (6, 2, 2)},
         "exercise": {"e1": (6, 2, 1), "e2": (6, 2, 2), "e3": (6, 2, 3)}}
     assert numbers["chapters/ch06_c/ch06_06_y"] == {"figure": {"c": (6, 6, 1)}}
-    assert numbers["results"] == {"figure": {"r1": (1,), "r2": (2,)}}
+    assert numbers["results"] == {"figure": {"r1": ("R", 1), "r2": ("R", 2)}}
 
 
-def test_theme_labels_become_simplified_chinese() -> None:
-    html = ('<button title="Toggle primary sidebar"></button>'
-            '<input placeholder="Search this book..."/>'
-            '<span class="btn__text-container"> 列印成 PDF </span>'
-            '<p>Search this book... is what the old box said</p>')
-    out = labels.translate_labels(html)
-    assert 'title="显示或隐藏章节目录"' in out
-    assert 'placeholder="搜索本书…"' in out
-    assert "> 打印为 PDF <" in out and "列印" not in out
-    # text that only contains a label is a sentence of the page, not a label: kept
-    assert "<p>Search this book... is what the old box said</p>" in out
+def test_appendix_pages_are_numbered_in_reading_order() -> None:
+    order = ["intro", "chapters/appendix/b", "chapters/appendix/a", "status"]
+    numbers = {"chapters/appendix/a": {"figure": {"x": (7,)}, "displaymath": {"e": (3,)}},
+               "chapters/appendix/b": {"figure": {"y": (9,)}},
+               "intro": {"figure": {"z": (2,)}}}
+    numbering.renumber_per_section(numbers, order)
+    assert numbers["chapters/appendix/b"] == {"figure": {"y": ("A", 1, 1)}}
+    assert numbers["chapters/appendix/a"] == {"figure": {"x": ("A", 2, 1)},
+                                              "displaymath": {"e": ("A", 2, 1)}}
+    assert numbers["intro"] == {"figure": {"z": (1,)}}
+    with pytest.raises(ValueError, match="not in the reading order"):
+        numbering.prefix_of("chapters/appendix/c", order)
+
+
+def test_english_labels_are_those_the_catalog_and_templates_replace() -> None:
+    english = labels.english_labels()
+    assert {"Toggle primary sidebar", "Main", "Back to top", "Link to this heading"} <= english
+    catalog = labels.catalog_labels()
+    assert catalog["Back to top"] == "回到顶部"
+    assert all(re.search(r"[\u4e00-\u9fff]", v) for v in catalog.values()), catalog
 
 
 def test_synonym_groups_are_distinct_words() -> None:

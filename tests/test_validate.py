@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from d2lcore import validate
 
@@ -65,3 +66,13 @@ def test_names_refuses_a_string_an_unknown_name_or_a_non_list(value: object) -> 
     with pytest.raises(ValueError) as info:
         validate.names("metrics", value, ("a", "b"))
     assert str(info.value) == f"metrics must be a list of names from ['a', 'b'], got {value!r}"
+
+
+def test_device_name_parses_names_and_names_a_bad_one() -> None:
+    assert validate.device_name("device", None) is None
+    assert validate.device_name("device", "cuda:1") == torch.device("cuda", 1)  # a name, not a check
+    assert validate.device_name("device", torch.device("meta")) == torch.device("meta")
+    with pytest.raises(ValueError, match=r"^device: 'tpu' is not a device name; use one such as 'cpu'"):
+        validate.device_name("device", "tpu")
+    with pytest.raises(TypeError, match=r"device must be a device name .*got 0 \(int\)"):
+        validate.device_name("device", 0)

@@ -300,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "pdf" / "book.pdf")
     args = parser.parse_args(argv)
-    build(args.html.resolve(), args.out.resolve())
+    try:
+        build(args.html.resolve(), args.out.resolve())
+    except FileNotFoundError as e:  # no browser: the message says how to install it
+        raise SystemExit(f"book_pdf: {e}") from None
     return 0
 
 

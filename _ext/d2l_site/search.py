@@ -10,6 +10,9 @@
   a build report naming every page, stays out of the index (``NOT_INDEXED``).
 - ``SYNONYMS``: readers say 池化 or 汇聚, 丢弃法 or 暂退法…: a page that has one word of
   a group is found under every word of it.
+
+The index is Sphinx's own, subclassed (``BookIndexBuilder``); the HTML builder, subclassed too
+and registered as ``html``, uses it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.builders.html import StandaloneHTMLBuilder
+from sphinx.search import IndexBuilder, WordStore
 
 JIEBA_DICT = Path(__file__).with_name("jieba_dict.txt")
 
@@ -50,15 +55,11 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def _patch_search_index() -> None:
-    """Math stays out of the index; NOT_INDEXED pages too; synonyms find each other."""
-    import sphinx.search as search
+class BookIndexBuilder(IndexBuilder):
+    """Sphinx's search index without math, tables of contents or ``NOT_INDEXED`` pages, where
+    a page with one word of a ``SYNONYMS`` group is found under every word of it."""
 
-    if getattr(search.IndexBuilder, "_d2l_patched", False):
-        return
-    collect = search.IndexBuilder._word_collector
-
-    def word_collector(self, doctree):  # noqa: ANN001, ANN202
+    def _word_collector(self, doctree: nodes.document) -> WordStore:
         doctree = doctree.deepcopy()
         # Formulas are TeX, not words. A resolved toctree lists the titles of other pages: the
         # landing page (its {tableofcontents}) matched every query that names a section.
@@ -66,24 +67,30 @@ def _patch_search_index() -> None:
                 lambda n: isinstance(n, (nodes.math, nodes.math_block))
                 or (isinstance(n, nodes.compound) and "toctree-wrapper" in n["classes"]))):
             node.parent.remove(node)
-        return collect(self, doctree)
+        return super()._word_collector(doctree)
 
-    feed = search.IndexBuilder.feed
-
-    def feed_with_synonyms(self, docname, filename, title, doctree):  # noqa: ANN001, ANN202
+    def feed(self, docname: str, filename: str, title: str, doctree: nodes.document) -> None:
         if docname in NOT_INDEXED:
-            return None
-        result = feed(self, docname, filename, title, doctree)
+            return
+        super().feed(docname, filename, title, doctree)
         for mapping in (self._mapping, self._title_mapping):
             for group in SYNONYMS:
                 if any(docname in mapping.get(word, ()) for word in group):
                     for word in group:
                         mapping.setdefault(word, set()).add(docname)
-        return result
 
-    search.IndexBuilder._word_collector = word_collector
-    search.IndexBuilder.feed = feed_with_synonyms
-    search.IndexBuilder._d2l_patched = True  # type: ignore[attr-defined]
+
+class BookHTMLBuilder(StandaloneHTMLBuilder):
+    """Sphinx's HTML builder (it replaces ``html``) with ``BookIndexBuilder`` as its search
+    index."""
+
+    def prepare_writing(self, docnames: set[str]) -> None:
+        super().prepare_writing(docnames)
+        if self.indexer is not None:
+            lang = self.config.html_search_language or self.config.language
+            self.indexer = BookIndexBuilder(self.env, lang, self.config.html_search_options,
+                                            self.config.html_search_scorer)
+            self.load_indexer(docnames)
 
 
 def _on_config_inited(app: Sphinx, config: object) -> None:
@@ -95,5 +102,5 @@ def _on_config_inited(app: Sphinx, config: object) -> None:
 
 
 def setup(app: Sphinx) -> None:
-    _patch_search_index()
+    app.add_builder(BookHTMLBuilder, override=True)
     app.connect("config-inited", _on_config_inited)

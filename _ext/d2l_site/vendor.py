@@ -2,23 +2,30 @@
 
 Jupyter Book 1 loads MathJax from a CDN, and sphinx-thebe 0.3.1 loads Thebe from unpkg.com when
 a reader clicks "Live Code": offline, or behind a firewall, a reader saw raw TeX and a button
-that said "Loading thebe from CDN..." forever. This module fetches both npm packages once per
-build folder (nothing third-party is committed) and copies them into the written site:
-``mathjax``'s ``es5/`` to ``<html>/mathjax/`` and ``thebe``'s ``lib/`` (no source maps or type
-declarations) to ``<html>/thebe/``. They stay out of ``_static/`` on purpose: Jupyter Book 1 adds
-a tag to every page for each .js/.css found in an ``html_static_path`` folder.
+that said "Loading thebe from CDN..." forever. So the site serves both itself.
 
-``_config.yml`` points ``mathjax_path`` at the copy; ``live.py`` points Thebe there.
+One fetcher: ``npm/package.json`` names the packages and ``npm/package-lock.json`` (committed)
+pins their versions and integrity hashes; ``npm ci`` installs exactly that, checking every
+tarball's hash, once per lock file into ``<build>/vendor/`` (beside ``<build>/html``, so that
+``book-strict``'s clean-up of html/ keeps it). Nothing third-party is committed. Thebe's own
+dependencies are overridden with the empty ``npm/unused`` package: the site copies only thebe's
+bundled ``lib/``, which loads none of them. To move a version: edit ``package.json``, run
+``npm install --package-lock-only --ignore-scripts`` in ``npm/``, commit both files.
+
+After the build, ``ASSETS`` are copied into the written site: ``mathjax``'s ``es5/`` to
+``<html>/mathjax/`` and ``thebe``'s ``lib/`` (scripts, CSS and licences; no source maps) to
+``<html>/thebe/``. They stay out of ``_static/`` on purpose: Jupyter Book 1 adds a tag to every
+page for each .js/.css found in an ``html_static_path`` folder. ``_config.yml`` points
+``mathjax_path`` at the copy; ``live.py`` points Thebe there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
-import tarfile
-import tempfile
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -27,78 +34,86 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
-MATHJAX_VERSION = "3.2.2"
-THEBE_VERSION = "0.9.2"
+NPM_DIR = Path(__file__).with_name("npm")
 #: where ``mathjax_path`` must point, relative to ``_static/`` (Sphinx's convention)
 MATHJAX_PATH = "../mathjax/tex-mml-chtml.js"
 
 
-def vendor_dir(app: Sphinx) -> Path:
-    """``<build>/vendor``: beside ``<build>/html``, so that ``book-strict``'s clean-up of html/
-    keeps the downloads."""
-    return Path(app.outdir).parent / "vendor"
+@dataclass(frozen=True)
+class Asset:
+    """A folder of an installed npm package, copied to ``<html>/<target>/``: its files whose
+    names end with ``suffixes`` (all when empty), in ``folder`` and, unless ``flat``, below."""
+
+    package: str
+    folder: str
+    target: str
+    suffixes: tuple[str, ...] = ()
+    flat: bool = False
+
+    def files(self, node_modules: Path) -> list[Path]:
+        """The files to copy, relative to the package's folder; the package's LICENSE too."""
+        root = node_modules / self.package / self.folder
+        found = root.glob("*") if self.flat else root.rglob("*")
+        return sorted(p.relative_to(root) for p in found
+                      if p.is_file() and (not self.suffixes or p.name.endswith(self.suffixes)))
 
 
-def _npm_pack(name: str, version: str, wanted: Callable[[str], bool], folder: str,
-              dest: Path) -> Path:
-    """``npm pack name@version``; unpack the members ``wanted`` selects and move the package's
-    ``folder`` to ``dest / folder``; returns that path."""
+ASSETS = (
+    Asset("mathjax", "es5", "mathjax"),
+    Asset("thebe", "lib", "thebe", suffixes=(".js", ".css", ".txt"), flat=True),
+)
+
+
+def locked_versions(lock: Path = NPM_DIR / "package-lock.json") -> dict[str, str]:
+    """The version the lock file pins for each package the site serves."""
+    packages = json.loads(lock.read_text(encoding="utf-8"))["packages"]
+    versions = {}
+    for asset in ASSETS:
+        entry = packages.get(f"node_modules/{asset.package}", {})
+        if "version" not in entry or "integrity" not in entry:
+            raise ExtensionError(f"d2l_site: {lock} has no version and integrity for "
+                                 f"{asset.package}; run `npm install --package-lock-only "
+                                 f"--ignore-scripts` in {lock.parent}")
+        versions[asset.package] = entry["version"]
+    return versions
+
+
+def install(vendor: Path, npm_dir: Path = NPM_DIR) -> Path:
+    """``npm ci`` of ``npm_dir``'s lock file into ``vendor/npm-<lock hash>``, unless done;
+    returns its ``node_modules``."""
+    lock = (npm_dir / "package-lock.json").read_bytes()
+    dest = vendor / f"npm-{hashlib.sha256(lock).hexdigest()[:16]}"
+    node_modules = dest / "node_modules"
+    if (dest / ".installed").is_file():
+        return node_modules
     npm = shutil.which("npm")
     if npm is None:
-        raise ExtensionError(
-            f"d2l_site: npm is needed to fetch {name}@{version} for the website "
-            "(install Node.js/npm, e.g. `apt-get install npm`)"
-        )
-    target = dest / folder
-    with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.run(
-            [npm, "pack", f"{name}@{version}", "--pack-destination", tmp, "--silent"],
-            capture_output=True, text=True, check=False,
-        )
-        tarballs = list(Path(tmp).glob(f"{name}-*.tgz"))
-        if proc.returncode != 0 or len(tarballs) != 1:
-            raise ExtensionError(
-                f"d2l_site: `npm pack {name}@{version}` failed "
-                f"(exit {proc.returncode}): {proc.stderr.strip()[-500:]}"
-            )
-        staging = Path(tmp) / "unpacked"
-        with tarfile.open(tarballs[0]) as tar:
-            members = [m for m in tar.getmembers()
-                       if m.name == "package/package.json" or wanted(m.name)]
-            tar.extractall(staging, members=members, filter="data")
-        got = json.loads((staging / "package" / "package.json").read_text())["version"]
-        if got != version:
-            raise ExtensionError(f"d2l_site: npm gave {name} {got}, expected {version}")
-        if (staging / "package" / "LICENSE").is_file():
-            shutil.copy(staging / "package" / "LICENSE", staging / "package" / folder / "LICENSE")
-        dest.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.move(str(staging / "package" / folder), target)
-    logger.info(f"d2l_site: fetched {name}@{version} into {target}")
-    return target
+        raise ExtensionError("d2l_site: npm is needed to fetch the website's MathJax and Thebe "
+                             "(install Node.js/npm, e.g. `apt-get install npm`)")
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(npm_dir, dest, ignore=shutil.ignore_patterns("node_modules"))
+    proc = subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+                          cwd=dest, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise ExtensionError(f"d2l_site: `npm ci` in {dest} failed (exit {proc.returncode}): "
+                             f"{(proc.stderr or proc.stdout).strip()[-800:]}")
+    (dest / ".installed").write_text(json.dumps(locked_versions(npm_dir / "package-lock.json")))
+    logger.info(f"d2l_site: npm ci installed {locked_versions(npm_dir / 'package-lock.json')} "
+                f"into {node_modules}")
+    return node_modules
 
 
-def fetch_mathjax(dest: Path) -> Path:
-    """``mathjax@MATHJAX_VERSION``'s ``es5/`` in ``dest / "es5"`` (fetched unless there)."""
-    es5 = dest / "es5"
-    if (es5 / "tex-mml-chtml.js").is_file():
-        return es5
-    return _npm_pack("mathjax", MATHJAX_VERSION, lambda n: n.startswith("package/es5/"), "es5", dest)
-
-
-def fetch_thebe(dest: Path) -> Path:
-    """``thebe@THEBE_VERSION``'s ``lib/`` (scripts, CSS and licences) in ``dest / "lib"``
-    (fetched unless there)."""
-    lib = dest / "lib"
-    if (lib / "index.js").is_file():
-        return lib
-
-    def wanted(name: str) -> bool:
-        return name == "package/LICENSE" or (
-            name.startswith("package/lib/") and name.count("/") == 2
-            and name.endswith((".js", ".css", ".txt")))
-
-    return _npm_pack("thebe", THEBE_VERSION, wanted, "lib", dest)
+def copy_assets(node_modules: Path, html: Path) -> None:
+    """Each of ``ASSETS`` into ``html / asset.target``, with the package's LICENSE."""
+    for asset in ASSETS:
+        source = node_modules / asset.package / asset.folder
+        target = html / asset.target
+        for rel in asset.files(node_modules):
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / rel, target / rel)
+        licence = node_modules / asset.package / "LICENSE"
+        if licence.is_file():
+            shutil.copy2(licence, target / "LICENSE")
 
 
 def _on_builder_inited(app: Sphinx) -> None:
@@ -109,18 +124,13 @@ def _on_builder_inited(app: Sphinx) -> None:
             f"d2l_site: set `mathjax_path: {MATHJAX_PATH}` in _config.yml (sphinx.config); "
             f"it is {app.config.mathjax_path!r}, which would load MathJax from elsewhere"
         )
-    vendor = vendor_dir(app)
-    app.d2l_vendor = {  # type: ignore[attr-defined]
-        "mathjax": fetch_mathjax(vendor / f"mathjax-{MATHJAX_VERSION}"),
-        "thebe": fetch_thebe(vendor / f"thebe-{THEBE_VERSION}"),
-    }
+    app.d2l_node_modules = install(Path(app.outdir).parent / "vendor")  # type: ignore[attr-defined]
 
 
 def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    for name, folder in app.d2l_vendor.items():  # type: ignore[attr-defined]
-        shutil.copytree(folder, Path(app.outdir) / name, dirs_exist_ok=True)
+    copy_assets(app.d2l_node_modules, Path(app.outdir))  # type: ignore[attr-defined]
 
 
 def setup(app: Sphinx) -> None:

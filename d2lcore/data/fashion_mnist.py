@@ -285,6 +285,12 @@ def load_fashion_mnist(
     batch costs about what gathering float32 rows did (benchmarks/README.md). By default the
     quick mode keeps the first 10% of each split (:func:`d2lcore.config.num_examples`);
     ``num_train``/``num_test`` override that.
+
+    Each raw file's SHA-256 is checked on its first read in a process; later reads in the same
+    process trust a file whose size and modification time are unchanged. A file rewritten in
+    place with the same size and its old modification time restored is therefore served
+    without a new checksum until the process restarts (its size and IDX header are still
+    checked; a new Python process checks the checksum again).
     """
     validate.positive_int("batch_size", batch_size)
     validate.boolean("download", download)

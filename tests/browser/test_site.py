@@ -287,9 +287,10 @@ def test_search_index_has_chinese_words() -> None:
 # at desktop (1366×900) and phone (390×844) width.
 
 sys.path.insert(0, str(ROOT / "_ext"))
-from d2l_site.labels import THEME_LABELS  # noqa: E402
-from d2l_site.numbering import section_of  # noqa: E402
+from d2l_site.labels import english_labels  # noqa: E402
+from d2l_site.numbering import prefix_of, section_of  # noqa: E402
 
+THEME_LABELS = english_labels()
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 
 READER_STATE = r"""async () => {
@@ -324,6 +325,7 @@ READER_STATE = r"""async () => {
     listings: text(".code-block-caption .caption-number"),
     exercises: Array.from(document.querySelectorAll(".exercise > .admonition-title")).map(
       e => e.textContent.trim()),
+    equations: text("div.math .eqno").map(t => t.replace(/[#¶]\s*$/, "").trim()),
     refs: Array.from(document.querySelectorAll("article a.reference.internal")).map(
       a => ({text: a.textContent.trim(), href: a.href})),
     labels,
@@ -332,8 +334,10 @@ READER_STATE = r"""async () => {
   };
 }"""
 
-# the number of a figure, table, code block or exercise as the text shows it
-_NUMBER = re.compile(r"^(?:图|表|列表|代码|练习)\s*(\d+(?:\.\d+)*)")
+# the number of a figure, table, code block or exercise as the text shows it (3.1.2, A.1.1, R.1)
+_NUMBER = re.compile(r"^(?:图|表|列表|代码|练习)\s*([A-Z0-9]+(?:\.\d+)*)")
+# an equation's number, in its label or in an {eq} reference: (3.1.2)
+_EQUATION = re.compile(r"^\(([A-Z0-9]+(?:\.\d+)*)\)$")
 _SECTION_REF = re.compile(r"^(\d+)\.(\d+) 节$")
 _ENGLISH = re.compile(r"^[A-Za-z][A-Za-z .,'’…-]{3,}$")
 _TEX_IN_SNIPPET = re.compile(r"\\[()\[\]]|\\(mathbb|mathbf|mathcal|mathsf|frac|lVert|rVert|lvert|sum|"
@@ -341,10 +345,12 @@ _TEX_IN_SNIPPET = re.compile(r"\\[()\[\]]|\\(mathbb|mathbf|mathcal|mathsf|frac|l
 _ENGLISH_OK = {"GitHub", "Binder", "JupyterLab", "Live Code", "Jupyter", "MathJax", "Thebe"}
 
 
-def _numbers_per_section(kind: str, texts: list[str], section: tuple[int, int]) -> list[str]:
-    """Numbers in page order must be c.s.1, c.s.2, … for the page's section c.s."""
-    found = [m[1] if (m := _NUMBER.match(t)) else t for t in texts]
-    expected = [f"{section[0]}.{section[1]}.{k}" for k in range(1, len(texts) + 1)]
+def _numbers_per_section(kind: str, texts: list[str], prefix: tuple, pattern: re.Pattern = _NUMBER,
+                         ) -> list[str]:
+    """Numbers in page order must be c.s.1, c.s.2, … for the page's section c.s (A.i.1… on the
+    i-th appendix page, R.1… on the results page, 1, 2… elsewhere)."""
+    found = [m[1] if (m := pattern.match(t)) else t for t in texts]
+    expected = [".".join(map(str, (*prefix, k))) for k in range(1, len(texts) + 1)]
     return [] if found == expected else [f"{kind} numbered {found}, expected {expected}"]
 
 
@@ -371,27 +377,28 @@ def test_page_for_readers(width: str, docname: str, base_url: str, browser: Brow
         for href in [*state["icons"], urljoin(base_url, "favicon.ico")]:
             if page.request.get(href).status != 200:
                 problems.append(f"favicon missing: {href}")
-        section = section_of(docname)
-        if section is not None:
-            problems += _numbers_per_section("figures", state["figures"], section)
-            problems += _numbers_per_section("tables", state["tables"], section)
-            problems += _numbers_per_section("code blocks", state["listings"], section)
-            problems += _numbers_per_section("exercises", state["exercises"], section)
+        prefix = prefix_of(docname, DOCNAMES)
+        problems += _numbers_per_section("figures", state["figures"], prefix)
+        problems += _numbers_per_section("tables", state["tables"], prefix)
+        problems += _numbers_per_section("code blocks", state["listings"], prefix)
+        problems += _numbers_per_section("exercises", state["exercises"], prefix)
+        problems += _numbers_per_section("equations", state["equations"], prefix, _EQUATION)
         for ref in state["refs"]:
             target = _docname_of(ref["href"], base_url)
             if m := _SECTION_REF.match(ref["text"]):
                 if section_of(target) != (int(m[1]), int(m[2])):
                     problems.append(f"{ref['text']!r} links to {target}")
-            elif m := _NUMBER.match(ref["text"]):
-                target_section = section_of(target)
-                if target_section is None or not m[1].startswith("{}.{}.".format(*target_section)):
+            elif m := (_NUMBER.match(ref["text"]) or _EQUATION.match(ref["text"])):
+                target_prefix = ".".join(map(str, prefix_of(target, DOCNAMES)))
+                if not m[1].startswith(f"{target_prefix}." if target_prefix else ""):
                     problems.append(f"{ref['text']!r} links to {ref['href']}")
                 elif target == docname:  # the thing linked carries the same number
                     anchor = urlparse(ref["href"]).fragment
                     shown = page.evaluate(
                         """id => { const e = document.getElementById(id);
                            const n = e && (e.querySelector('.caption-number') ||
-                                           e.querySelector('.admonition-title'));
+                                           e.querySelector('.admonition-title') ||
+                                           e.querySelector('.eqno'));
                            return n ? n.textContent : null; }""", anchor)
                     if shown is None or m[1] not in shown:
                         problems.append(f"{ref['text']!r} links to #{anchor}, numbered {shown!r}")
