@@ -36,12 +36,33 @@ help: ## list the targets
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9-]+):.*## (.*)/\1\t\2/' | \
 	  awk -F'\t' '{printf "make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[book,dev]"
-	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+# $(call make-venv,DIR,FIRST): a virtual environment in DIR with d2lcore installed editable with
+# the book and test tools, held to _ext/constraints.txt (the Sphinx packages the extensions patch)
+# and to DIR/constraints.txt (FIRST, installed first, e.g. an older torch; empty: none). The
+# rule's target is DIR/.installed.
+define make-venv
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
+	printf '%s\n' $(2) > $(1)/constraints.txt
+	$(if $(2),$(1)/bin/python -m pip install --quiet $(2))
+	$(1)/bin/python -m pip install --quiet -c _ext/constraints.txt -c $(1)/constraints.txt -e ".[book,dev]"
+	$(1)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
+endef
+
+# $(call run-notebooks,DIR,DEST,PAGES): the pages (paths under chapters/, without .md) as
+# notebooks under DEST (Jupytext, same folders), run by nbval in the quick mode with DIR's Python.
+define run-notebooks
+	rm -rf $(2) && mkdir -p $(2)
+	for nb in $(3); do \
+	  mkdir -p $(2)/$$(dirname $$nb) && \
+	  $(1)/bin/jupytext --quiet --to ipynb -o $(2)/$$nb.ipynb chapters/$$nb.md || exit 1; \
+	done
+	D2LCORE_QUICK=1 $(1)/bin/python -m pytest --nbval-lax -p no:randomly -o addopts="" --rootdir $(2) $(2)
+endef
+
+$(VENV)/.installed: pyproject.toml
+	$(call make-venv,$(VENV),)
 
 venv: $(VENV)/.installed ## create .venv and install d2lcore with the book and test tools
 
@@ -50,15 +71,12 @@ book: venv ## build the website (full mode) into _build/html
 	@echo "The website is in $(abspath $(BUILD))/html: open $(abspath $(BUILD))/html/index.html"
 
 # Strict build on a clean build folder: warnings are errors, a failing cell fails the build.
-# It runs in the quick mode with its own execution cache, so it never mixes with full outputs.
+# It runs in the quick mode, whose execution cache is its own (_build/.jupyter_cache_quick, chosen
+# by _ext/d2l_site/execution.py), so it never mixes with full outputs.
 book-strict: export D2LCORE_QUICK = 1
 book-strict: venv ## build the website in the quick mode, warnings as errors (CI)
 	rm -rf $(BUILD)/html $(BUILD)/.doctrees $(BUILD)/jupyter_execute $(BUILD)/.jupyter_cache_quick
-	mkdir -p $(BUILD)
-	sed -e 's|cache: _build/.jupyter_cache$$|cache: _build/.jupyter_cache_quick|' \
-	    -e 's|d2l_site: _ext$$|d2l_site: $(CURDIR)/_ext|' \
-	    -e 's|d2l_live: _ext |d2l_live: $(CURDIR)/_ext |' _config.yml > $(BUILD)/_config_quick.yml
-	$(VENV)/bin/jupyter-book build . --path-output . --config $(BUILD)/_config_quick.yml -n -W --keep-going
+	$(VENV)/bin/jupyter-book build . --path-output . -n -W --keep-going
 
 lint: venv ## ruff over the Python code, with the rules pyproject.toml selects
 	$(VENV)/bin/ruff check .
@@ -80,7 +98,7 @@ binder-test: venv ## build the Binder environment in a fresh venv and run a note
 # (run `make book` or `make book-strict` first), merged behind a linked contents page, with
 # bookmarks; also copied to $(BUILD)/html/book.pdf, which each page's download menu links.
 pdf: venv ## the built website as one PDF, _build/pdf/book.pdf (after book or book-strict)
-	$(PY) _ext/book_pdf.py --html $(BUILD)/html --out $(BUILD)/pdf/book.pdf
+	$(PY) tools/book_pdf.py --html $(BUILD)/html --out $(BUILD)/pdf/book.pdf
 	D2L_PDF_TEST=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_pdf.py
 
 # JupyterLab on the repository, each page (.md) opening as a notebook through Jupytext
@@ -94,17 +112,15 @@ lab: venv ## JupyterLab on the repository, every page opening as a notebook (Jup
 	  > $(LAB_SETTINGS)/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings
 	JUPYTERLAB_SETTINGS_DIR=$(LAB_SETTINGS) $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS)
 
-# Read the built website at http://127.0.0.1:8000 (math, search and figures all served locally).
-serve: ## serve the built website at http://127.0.0.1:8000
-	$(PY) -m http.server --bind 127.0.0.1 --directory $(BUILD)/html 8000
+# Read the built website at http://127.0.0.1:8000 (math, search and figures all served locally),
+# gzip-compressed as a web host would (tools/serve.py).
+serve: ## serve the built website at http://127.0.0.1:8000 (gzip)
+	$(PY) tools/serve.py --directory $(BUILD)/html --port 8000
 
+# Every page with code: the sections (chapters/chNN_*/chNN_*.md) and the appendix pages.
+NOTEBOOKS := $(sort $(patsubst chapters/%.md,%,$(wildcard chapters/*/ch*.md chapters/appendix/*.md)))
 nbtest: venv ## run every notebook under nbval (quick mode)
-	rm -rf $(NB_DIR) && mkdir -p $(NB_DIR)
-	cd chapters && find . -name 'ch*.md' -o -path './appendix/*.md' | while read f; do \
-	  mkdir -p "../$(NB_DIR)/$$(dirname $$f)"; \
-	  ../$(VENV)/bin/jupytext --quiet --to ipynb -o "../$(NB_DIR)/$${f%.md}.ipynb" "$$f" || exit 1; \
-	done
-	D2LCORE_QUICK=1 $(PY) -m pytest --nbval-lax -p no:randomly -o addopts="" --rootdir $(NB_DIR) $(NB_DIR)
+	$(call run-notebooks,$(VENV),$(NB_DIR),$(NOTEBOOKS))
 
 test: export D2LCORE_QUICK = 1
 test: lint unit nbtest ## every test: unit tests and nbval over every notebook (quick mode)
@@ -149,24 +165,19 @@ COMPAT_TORCH ?= torch==2.4.1 torchvision==0.19.1
 COMPAT_NOTEBOOKS := ch03_linear_networks/ch03_06_softmax_regression_scratch \
   ch06_convolutional_networks/ch06_06_lenet ch07_modern_cnns/ch07_06_resnet
 $(COMPAT_VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(COMPAT_VENV)
-	$(COMPAT_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(COMPAT_VENV)/bin/python -m pip install --quiet $(COMPAT_TORCH)
-	echo "$(COMPAT_TORCH)" | tr ' ' '\n' > $(COMPAT_VENV)/constraints.txt
-	$(COMPAT_VENV)/bin/python -m pip install --quiet -c $(COMPAT_VENV)/constraints.txt -e ".[book,dev]"
-	$(COMPAT_VENV)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-	touch $@
+	$(call make-venv,$(COMPAT_VENV),$(COMPAT_TORCH))
 
 .PHONY: compat
 compat: $(COMPAT_VENV)/.installed ## unit tests and three notebooks on the oldest torch pyproject admits
 	$(COMPAT_VENV)/bin/python -c "import torch, torchvision; print('torch', torch.__version__, 'torchvision', torchvision.__version__)"
 	D2LCORE_QUICK=1 $(COMPAT_VENV)/bin/python -m pytest tests --ignore=tests/browser -q -p no:randomly
-	rm -rf $(BUILD)/compat && mkdir -p $(BUILD)/compat
-	for nb in $(COMPAT_NOTEBOOKS); do \
-	  $(COMPAT_VENV)/bin/jupytext --quiet --to ipynb -o $(BUILD)/compat/$$(basename $$nb).ipynb chapters/$$nb.md || exit 1; \
-	done
-	D2LCORE_QUICK=1 $(COMPAT_VENV)/bin/python -m pytest --nbval-lax -p no:randomly -o addopts="" \
-	  --rootdir $(BUILD)/compat $(BUILD)/compat
+	$(call run-notebooks,$(COMPAT_VENV),$(BUILD)/compat,$(COMPAT_NOTEBOOKS))
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf $(BUILD)
+
+# Two notebooks of the download menu, run where they land: a fresh virtual environment with
+# torch, nbclient and `pip install` of this checkout (tests/browser/test_site_downloads.py).
+.PHONY: download-test
+download-test: venv ## run two downloaded notebooks in a fresh venv (after book or book-strict)
+	D2L_DOWNLOAD_TEST=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_site_downloads.py

@@ -11,6 +11,8 @@ functions. Environment variables:
 ``D2LCORE_TUNE_MALLOC`` ``0``/``false`` stops :func:`tune_malloc` from changing glibc's malloc.
 ``D2LCORE_PRECISION`` ``auto`` (bfloat16 where the device computes it natively), ``float32`` or
                    ``bfloat16``: overrides :mod:`d2lcore.precision`'s hardware choice.
+``D2LCORE_DIST_TIMEOUT`` seconds the processes of a ``torchrun`` launch wait for each other to
+                   meet (default 120) before :mod:`d2lcore.distributed` gives up with an error.
 """
 
 from __future__ import annotations
@@ -180,8 +182,7 @@ def device(name: str | torch.device | None = None) -> torch.device:
     if name is None:
         if torch.cuda.is_available():
             return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
+        if mps_available():
             return torch.device("mps")
         return torch.device("cpu")
     available = _available_devices()
@@ -207,23 +208,30 @@ def device(name: str | torch.device | None = None) -> torch.device:
     return dev
 
 
-def _env_device() -> torch.device | None:
+def env_device() -> torch.device | None:
     """The device ``D2LCORE_DEVICE`` names, checked (None when unset or blank).
 
-    Functions whose default is the model's own device still call this, so that a typo in the
-    variable raises instead of being silently ignored.
+    Functions whose default is the model's own device (:func:`d2lcore.fit`, the evaluation
+    functions) still call this, so that a typo in the variable raises instead of being
+    silently ignored.
     """
     if not os.environ.get("D2LCORE_DEVICE", "").strip():
         return None
     return device()
 
 
+def mps_available() -> bool:
+    """True where Apple's MPS device is present (a Mac with Apple silicon and a PyTorch built
+    with MPS); the one place d2lcore asks."""
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
 def _available_devices() -> list[str]:
     names = ["cpu"]
     if torch.cuda.is_available():
         names += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
+    if mps_available():
         names.append("mps")
     return names
 
@@ -348,3 +356,27 @@ def launcher_env() -> dict[str, str]:
     ``MASTER_PORT``) that are set and not blank in this process; empty without torchrun.
     :mod:`d2lcore.distributed` checks them."""
     return {k: os.environ[k].strip() for k in TORCHRUN_VARIABLES if os.environ.get(k, "").strip()}
+
+
+DIST_TIMEOUT = 120.0  # seconds: long enough for a slow machine to start, short enough to notice
+
+
+def dist_timeout() -> float:
+    """Seconds the processes of a ``torchrun`` launch wait for each other to meet (the
+    rendezvous at ``MASTER_ADDR:MASTER_PORT``): ``D2LCORE_DIST_TIMEOUT``, default 120.
+
+    A value that is not a number > 0 raises a ``ValueError`` naming the variable.
+    """
+    raw = os.environ.get("D2LCORE_DIST_TIMEOUT", "").strip()
+    if not raw:
+        return DIST_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(
+            f"D2LCORE_DIST_TIMEOUT must be a number of seconds > 0 (e.g. 120), got {raw!r}; "
+            "unset it for the default of 120 s"
+        )
+    return value

@@ -21,6 +21,7 @@ runs: :func:`context` returns the single-process context and ``fit`` behaves as 
 from __future__ import annotations
 
 import datetime
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ __all__ = [
     "launch_env",
     "context",
     "is_main_process",
+    "rendezvous",
     "wrap",
     "all_reduce_sum",
     "ShardedLoader",
@@ -155,10 +157,12 @@ def context(
 
     - A group the script started itself (``torch.distributed.init_process_group``) is used
       as it is.
-    - Under torchrun (its variables set, ``WORLD_SIZE`` > 1), the group is started over TCP
-      at ``MASTER_ADDR:MASTER_PORT`` with ``backend`` (default: ``nccl`` for a CUDA
-      ``device``, ``gloo`` otherwise), and a CUDA process uses GPU ``LOCAL_RANK``.
-      Collective operations give up after ``timeout`` seconds.
+    - Under torchrun (its variables set, ``WORLD_SIZE`` > 1), the processes meet at
+      ``MASTER_ADDR:MASTER_PORT`` (:func:`rendezvous`: rank 0 says that it waits, and every
+      process gives up after ``D2LCORE_DIST_TIMEOUT`` seconds, default 120, with an error
+      naming ``WORLD_SIZE``, ``RANK`` and ``MASTER_*``); the group is then started with
+      ``backend`` (default: ``nccl`` for a CUDA ``device``, ``gloo`` otherwise), and a CUDA
+      process uses GPU ``LOCAL_RANK``. Collective operations give up after ``timeout`` seconds.
     - Otherwise: one process, ``Context()``; nothing is started.
     """
     if dist.is_available() and dist.is_initialized():
@@ -183,25 +187,73 @@ def context(
                 f"{count} processes per machine (`torchrun --nproc-per-node={count}`)"
             )
         torch.cuda.set_device(env.local_rank)
-    host = f"[{env.master_addr}]" if ":" in env.master_addr else env.master_addr
+    store = rendezvous(env)
+    store.set_timeout(datetime.timedelta(seconds=timeout))  # from here on, the collectives' wait
     dist.init_process_group(
-        name,
-        init_method=f"tcp://{host}:{env.master_port}",
-        rank=env.rank,
-        world_size=env.world_size,
+        name, store=store, rank=env.rank, world_size=env.world_size,
         timeout=datetime.timedelta(seconds=timeout),
-    )
+    )  # fmt: skip
     return Context(env.rank, env.world_size, env.local_rank, name)
+
+
+def rendezvous(env: LaunchEnv, timeout: float | None = None) -> dist.Store:
+    """Meet the other processes of a launch at ``MASTER_ADDR:MASTER_PORT`` and return the
+    store they share (what :func:`context` starts the process group with).
+
+    Rank 0 listens there and says (on standard error) that it waits for ``WORLD_SIZE``
+    processes; the other ranks say that they connect to it. Each gives up after ``timeout``
+    seconds (default :func:`d2lcore.config.dist_timeout`, i.e. ``D2LCORE_DIST_TIMEOUT``) with
+    a ``RuntimeError`` that names ``WORLD_SIZE``, ``RANK`` and ``MASTER_ADDR:MASTER_PORT``; a
+    port another process holds raises "MASTER_PORT is busy, or two processes have RANK=0".
+    """
+    seconds = config.dist_timeout() if timeout is None else timeout
+    host = f"[{env.master_addr}]" if ":" in env.master_addr else env.master_addr
+    where = f"{env.master_addr}:{env.master_port}"
+    doing = (f"rank 0 waiting for {env.world_size} processes" if env.rank == 0
+             else f"rank {env.rank} connecting to rank 0")
+    print(f"d2lcore: {doing} at {where} (for up to {seconds:g} s, D2LCORE_DIST_TIMEOUT)",
+          file=sys.stderr, flush=True)
+    launch = (f"WORLD_SIZE={env.world_size}, RANK={env.rank}, MASTER_ADDR={env.master_addr}, "
+              f"MASTER_PORT={env.master_port}")
+    try:
+        store, _, _ = next(dist.rendezvous(
+            f"tcp://{host}:{env.master_port}", rank=env.rank, world_size=env.world_size,
+            timeout=datetime.timedelta(seconds=seconds),
+        ))  # fmt: skip
+    except (RuntimeError, TimeoutError) as err:  # torch's DistError is a RuntimeError
+        if "EADDRINUSE" in str(err) or "address already in use" in str(err).lower():
+            raise RuntimeError(
+                f"MASTER_PORT is busy, or two processes have RANK=0: rank 0 cannot listen at "
+                f"{where} ({launch}); pick a free port (torchrun --master-port=PORT), stop the "
+                "job that holds it, or give each process its own RANK"
+            ) from err
+        if env.rank == 0:
+            what = f"rank 0 waited {seconds:g} s at {where} for {env.world_size} processes"
+            others = "RANK=1" if env.world_size == 2 else f"RANK=1 to {env.world_size - 1}"
+            fix = (f"start the other processes ({others}) with the same MASTER_ADDR and "
+                   "MASTER_PORT, or set WORLD_SIZE to the number of processes you start")
+        else:
+            what = f"rank {env.rank} could not reach rank 0 at {where} within {seconds:g} s"
+            fix = ("start the process with RANK=0 too, check MASTER_ADDR and MASTER_PORT (rank "
+                   "0's machine and port, reachable from here), or set WORLD_SIZE to the number "
+                   "of processes you start")
+        raise RuntimeError(
+            f"the processes of this launch did not all meet: {what} ({launch}); {fix}. "
+            "D2LCORE_DIST_TIMEOUT sets the wait in seconds"
+        ) from err
+    return store
 
 
 def is_main_process() -> bool:
     """True in rank 0 of a process group, and in a process started without torchrun; starts
     nothing. What should happen once (printing, writing files, :func:`d2lcore.record`) asks
-    this first."""
+    this first. torchrun's variables are read checked, as :func:`d2lcore.fit` reads them
+    (:func:`launch_env`): a stray ``RANK=1`` without the others raises ``ValueError`` rather
+    than silently making this process a non-zero rank."""
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank() == 0
-    env = config.launcher_env().get("RANK", "0")
-    return env.strip() == "0"
+    env = launch_env()
+    return env is None or env.rank == 0
 
 
 def wrap(net: nn.Module, ctx: Context, device: torch.device) -> nn.Module:
@@ -240,6 +292,12 @@ def all_reduce_sum(values: Sequence[float]) -> list[float]:
 def shard_indices(batch: torch.Tensor, rank: int, world_size: int) -> torch.Tensor:
     """Rank ``rank``'s contiguous part of a batch of indices: ``world_size`` parts whose sizes
     differ by at most one, together the whole batch, in order."""
+    if isinstance(world_size, bool) or not isinstance(world_size, int) or world_size < 1:
+        raise ValueError(f"world_size must be the number of processes, an int ≥ 1, got {world_size!r}")
+    if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < world_size:
+        raise ValueError(
+            f"rank must be an int in [0, world_size={world_size}) (ranks count from 0), got {rank!r}"
+        )
     return batch.tensor_split(world_size)[rank]
 
 

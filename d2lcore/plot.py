@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
+from . import validate
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -113,11 +115,7 @@ def _numpy(x: Any) -> Any:
 
 
 def show_images(
-    imgs: Any,
-    num_rows: int,
-    num_cols: int,
-    titles: Sequence[str] | None = None,
-    scale: float = 1.5,
+    imgs: Any, num_rows: int, num_cols: int, titles: Sequence[str] | None = None, scale: float = 1.5
 ) -> Any:
     """Show a grid of images with optional titles (§3.5). ``imgs`` holds (h, w) or (c, h, w)
     tensors or arrays; returns the array of axes."""
@@ -219,13 +217,8 @@ _LABELS = {
 }
 
 
-def _check_metrics(metrics: Sequence[str] | None) -> None:
-    """``metrics`` must be None or a list of :class:`~d2lcore.train.EpochStats` field names."""
-    if metrics is None:
-        return
-    known = [*_LABELS, "examples_per_sec", "seconds"]
-    if isinstance(metrics, str) or any(m not in known for m in metrics):
-        raise ValueError(f"metrics must be a list of names from {known}, got {metrics!r}")
+#: The :class:`~d2lcore.train.EpochStats` fields that can be plotted (``metrics=``).
+METRICS: tuple[str, ...] = (*_LABELS, "examples_per_sec", "seconds")
 
 
 def plot_history(
@@ -245,7 +238,7 @@ def plot_history(
     names = list(metrics) if metrics is not None else [
         m for m in _LABELS if any(v is not None for v in history.column(m))
     ]
-    _check_metrics(metrics)
+    validate.names("metrics", metrics, METRICS, optional=True)
     epochs = history.column("epoch")
     series = [[float("nan") if v is None else v for v in history.column(m)] for m in names]
     axes = plot(

@@ -8,17 +8,15 @@ batches and prints one line per epoch, so a script or an IDE never shows a bare
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Sequence
-from numbers import Real
 from typing import Any, TextIO
 
 from . import validate
-from .plot import _check_metrics
+from .plot import METRICS
 from .train import EpochStats, History
 
-__all__ = ["Progress", "in_notebook"]
+__all__ = ["Progress", "LiveFigure", "in_notebook"]
 
 
 def in_notebook() -> bool:
@@ -31,39 +29,37 @@ def in_notebook() -> bool:
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def _check_pair(
-    name: str, value: object, *, optional: bool = False, positive: bool = False,
-    increasing: bool = False,
-) -> None:
-    """``value`` must be a pair of finite numbers (> 0 when ``positive``; ``lo < hi`` when
-    ``increasing``), or None when ``optional``."""
-    if optional and value is None:
-        return
-    ok = (
-        isinstance(value, (tuple, list)) and len(value) == 2
-        and all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) for v in value)
-    )  # fmt: skip
-    if ok and positive:
-        ok = all(v > 0 for v in value)  # type: ignore[union-attr, operator]
-    if ok and increasing:
-        ok = value[0] < value[1]  # type: ignore[index]
-    if not ok:
-        want = "a pair of numbers > 0 (width, height) in inches" if positive else (
-            "a pair (low, high) of finite numbers with low < high")
-        raise ValueError(f"{name} must be {want}{' (or None)' if optional else ''}, got {value!r}")
+class LiveFigure:
+    """One figure in a Jupyter cell's output, replaced in place each time it is shown again
+    (other output of the cell stays): what :class:`Progress` and the book's ``Animator`` draw
+    their curves on."""
+
+    def __init__(self) -> None:
+        self._handle: Any = None
+
+    def show(self, fig: Any) -> None:
+        """Display the matplotlib figure ``fig``: the first time below the cell, afterwards in
+        place of the previous one."""
+        from IPython.display import display
+
+        if self._handle is None:
+            self._handle = display(fig, display_id=True)
+        else:
+            self._handle.update(fig)
+
+
+#: The per-epoch line's numbers: (EpochStats field, label, format), printed when present.
+_LINE_FIELDS = (
+    ("train_loss", "loss", ".4f"), ("train_acc", "train acc", ".3f"),
+    ("test_loss", "test loss", ".4f"), ("test_acc", "test acc", ".3f"),
+)  # fmt: skip
 
 
 def _line(stats: EpochStats, num_epochs: int) -> str:
-    parts = [f"epoch {stats.epoch}/{num_epochs}", f"loss {stats.train_loss:.4f}"]
-    if stats.train_acc is not None:
-        parts.append(f"train acc {stats.train_acc:.3f}")
-    if stats.test_loss is not None:
-        parts.append(f"test loss {stats.test_loss:.4f}")
-    if stats.test_acc is not None:
-        parts.append(f"test acc {stats.test_acc:.3f}")
-    parts.append(f"{stats.examples_per_sec:,.0f} ex/s")
-    parts.append(f"{stats.seconds:.1f} s")
-    return ", ".join(parts)
+    values = ((label, getattr(stats, field), fmt) for field, label, fmt in _LINE_FIELDS)
+    numbers = [f"{label} {v:{fmt}}" for label, v, fmt in values if v is not None]
+    parts = [f"epoch {stats.epoch}/{num_epochs}", *numbers]
+    return ", ".join([*parts, f"{stats.examples_per_sec:,.0f} ex/s", f"{stats.seconds:.1f} s"])
 
 
 class Progress:
@@ -71,7 +67,8 @@ class Progress:
 
     ``metrics`` picks the curves (default: every metric the run produces); ``live`` forces
     the plot (``True``) or the text (``False``) instead of detecting a notebook. At the end the
-    book's summary line is printed (loss, accuracies, examples/sec, time).
+    book's summary line is printed (loss, accuracies, examples/sec, time), unless ``summary`` is
+    False (for a caller that prints its own lines, as the book's ``train_ch6`` does).
     """
 
     def __init__(
@@ -84,13 +81,15 @@ class Progress:
         live: bool | None = None,
         stream: TextIO | None = None,
         title: str | None = None,
+        summary: bool = True,
     ) -> None:
-        _check_metrics(metrics)
+        validate.names("metrics", metrics, METRICS, optional=True)
         if yscale not in ("linear", "log"):
             raise ValueError(f"yscale must be 'linear' or 'log', got {yscale!r}")
         validate.boolean("live", live, optional=True)
-        _check_pair("ylim", ylim, optional=True, increasing=True)
-        _check_pair("figsize", figsize, positive=True)
+        validate.boolean("summary", summary)
+        validate.pair("ylim", ylim, optional=True, increasing=True)
+        validate.pair("figsize", figsize, positive=True)
         if stream is not None and not callable(getattr(stream, "write", None)):
             raise TypeError(
                 f"stream must be a text stream with write() (e.g. sys.stderr or io.StringIO()), "
@@ -105,8 +104,9 @@ class Progress:
         self.live = in_notebook() if live is None else live
         self.stream = stream
         self.title = title
+        self.summary = summary
         self._bar: Any = None
-        self._handle: Any = None
+        self._figure = LiveFigure()
         self._history: History | None = None
         self._num_epochs = 0
         self._num_batches = 0
@@ -146,14 +146,12 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-        if history.epochs:
+        if self.summary and history.epochs:
             note = " (interrupted)" if history.interrupted else ""
             print(history.summary() + note, file=self._out, flush=True)
 
     def _draw(self) -> None:
         import matplotlib.pyplot as plt
-        from IPython.display import display
-
         from .plot import plot_history, use_svg_display
 
         use_svg_display()
@@ -165,8 +163,5 @@ class Progress:
         )  # fmt: skip
         if self.title:
             ax.set_title(self.title)
-        if self._handle is None:
-            self._handle = display(fig, display_id=True)
-        else:
-            self._handle.update(fig)
+        self._figure.show(fig)
         plt.close(fig)

@@ -23,7 +23,11 @@ from . import config, distributed
 from .precision import device_class
 from .train import History
 
-__all__ = ["Result", "record", "load_results"]
+# The registry of the numbers the pages attribute to the book or to the readers' notes.
+_REGISTRY = Path("chapters") / "sources.yml"
+_SOURCES = ("printed", "text", "figure", "notes")
+
+__all__ = ["Result", "record", "load_results", "BookNumber", "book_numbers", "book_number"]
 
 _DEVICE_TYPES = ("cpu", "cuda", "mps")
 _MODES = ("full", "quick")
@@ -161,3 +165,79 @@ def _read(path: Path) -> Result:
             f"the results file {path} is not a result written by d2lcore.record ({err}); "
             f"delete it and re-run its page"
         ) from err
+
+
+@dataclass(frozen=True)
+class BookNumber:
+    """One entry of ``chapters/sources.yml``: a number of the book (or of the readers' notes),
+    where it comes from (``printed`` output, ``text``, read off a ``figure``, the ``notes``), and
+    the quoted line for printed output, text and notes."""
+
+    key: str
+    value: float
+    section: str
+    source: str
+    quote: str | None = None
+    note: str | None = None
+
+    @property
+    def approximate(self) -> bool:
+        """Read off a figure: the pages say 约 before it."""
+        return self.source == "figure"
+
+
+def _find_registry() -> Path:
+    """``chapters/sources.yml`` of the companion: above the working folder (a notebook runs in
+    its page's folder), else beside the d2lcore package of a checkout."""
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents, Path(__file__).resolve().parents[1]):
+        if (folder / _REGISTRY).is_file():
+            return folder / _REGISTRY
+    raise FileNotFoundError(
+        f"the registry of the book's numbers, {_REGISTRY}, is not in {here} or above it, nor "
+        f"beside d2lcore ({Path(__file__).resolve().parents[1]}); run from a checkout of the "
+        f"companion or pass path=..."
+    )
+
+
+def book_numbers(path: str | os.PathLike[str] | None = None) -> dict[str, BookNumber]:
+    """Every entry of the registry of the book's and the notes' numbers (``chapters/sources.yml``,
+    or ``path``), checked: a value, a section like '6.6' that starts the key, a known source,
+    and a quote that contains the value for printed output, text and notes."""
+    import yaml  # the registry is YAML; only the pages and the results page need it
+
+    registry = Path(path) if path is not None else _find_registry()
+    data = yaml.safe_load(registry.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"{registry} must map keys like '6.6/test-acc' to entries, got {type(data).__name__}")
+    numbers = {}
+    for key, entry in data.items():
+        where = f"{registry}: entry {key!r}"
+        if not isinstance(entry, dict) or set(entry) - {"value", "section", "source", "quote", "note"}:
+            raise ValueError(f"{where} must have value, section, source and optionally quote, note; got {entry!r}")
+        value, section, source = entry.get("value"), entry.get("section"), entry.get("source")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{where}: value must be a number, got {value!r}")
+        if not isinstance(section, str) or not re.fullmatch(r"\d+\.\d+", section) \
+                or not str(key).startswith(section + "/"):
+            raise ValueError(f"{where}: section must be a string like '6.6' that starts the key, got {section!r}")
+        if source not in _SOURCES:
+            raise ValueError(f"{where}: source must be one of {list(_SOURCES)}, got {source!r}")
+        quote = entry.get("quote")
+        if source != "figure" and (not isinstance(quote, str) or not re.search(
+                rf"(?<![\d.]){re.escape(f'{value:g}')}0*(?!\d)", quote)):
+            raise ValueError(f"{where}: a {source} number needs a quote that contains {value:g}, got {quote!r}")
+        numbers[str(key)] = BookNumber(str(key), float(value), section, source, quote, entry.get("note"))
+    return numbers
+
+
+def book_number(key: str, path: str | os.PathLike[str] | None = None) -> float:
+    """The value of ``key`` (e.g. ``"6.6/test-acc"``) in the registry of the book's numbers: what
+    the pages glue and pass to :func:`record` as ``book_test_acc``."""
+    numbers = book_numbers(path)
+    if key not in numbers:
+        section = str(key).split("/")[0]
+        near = [k for k in numbers if k.startswith(section + "/")] or sorted(numbers)
+        raise KeyError(f"{key!r} is not in the registry of the book's numbers; known keys: "
+                       f"{', '.join(near)} (add the number with its source to {_REGISTRY})")
+    return numbers[key].value

@@ -28,7 +28,8 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -38,15 +39,16 @@ from . import config
 from .data.fashion_mnist import get_fashion_mnist_labels, load_fashion_mnist
 from .data.loader import load_array
 from .data.synthetic import synthetic_data as _synthetic_data
-from .models.pooling import AvgPool2d
+from .models.pooling import fast_pooling
+from .models.summary import built_from_torch_nn
 from .ops.classify import num_correct
 from .ops.conv import corr2d
 from .ops.linear import linreg, sgd, squared_loss
 from .plot import plot as _core_plot
 from .plot import set_figsize as _core_set_figsize
 from .plot import show_images, use_svg_display
-from .precision import Precision
-from .progress import Progress, in_notebook
+from .precision import FastSettings, Precision
+from .progress import LiveFigure, Progress, in_notebook
 from .train import History, fit
 from .train import evaluate_accuracy as _evaluate_accuracy
 from .train import evaluate_loss as _evaluate_loss
@@ -154,8 +156,10 @@ class Animator:
     """Draw curves point by point (the book's ``Animator``, §3.6), e.g. one point per epoch.
 
     In Jupyter the figure is shown once and replaced in place after each :meth:`add` (other
-    output of the cell stays); elsewhere nothing is drawn while it runs — the figure is
-    ``self.fig``, to save or show. ``X``/``Y`` hold the points of each curve.
+    output of the cell stays; :class:`d2lcore.LiveFigure`, as :class:`d2lcore.Progress`
+    draws); elsewhere nothing is drawn while it runs — the figure is ``self.fig``, to save or
+    show. ``X``/``Y`` hold the points of each curve. ``legend`` is a list of curve names (one
+    name may be given as a string); with more curves than ``fmts`` the formats repeat.
     """
 
     def __init__(
@@ -172,9 +176,12 @@ class Animator:
         ncols: int = 1,
         figsize: tuple[float, float] = (3.5, 2.5),
     ) -> None:
+        legend = _legend(legend)
+        if isinstance(fmts, str) or not isinstance(fmts, Sequence) or not fmts:
+            raise TypeError(f"fmts must be a non-empty list of line formats such as ['-', 'm--'], "
+                            f"got {fmts!r}")
         plt = _pyplot()
         use_svg_display()
-        legend = [] if legend is None else list(legend)
         self.fig, axes = plt.subplots(nrows, ncols, figsize=figsize)
         plt.close(self.fig)  # shown through display() below, not again at the end of the cell
         self.axes = [axes] if nrows * ncols == 1 else list(axes.flatten())
@@ -184,8 +191,7 @@ class Animator:
         self.X: list[list[float]] | None = None
         self.Y: list[list[float]] | None = None
         self.fmts = fmts
-        self._handle: Any = None
-        self._live = in_notebook()
+        self._figure = LiveFigure() if in_notebook() else None
 
     def add(self, x: Any, y: Any) -> None:
         """Add one point to each curve: ``y`` one value or one per curve (``None`` skips that
@@ -195,26 +201,43 @@ class Animator:
         n = len(y)
         if not hasattr(x, "__len__"):
             x = [x] * n
+        if len(x) != n:
+            raise ValueError(
+                f"Animator.add: x has {len(x)} values but y has {n}; pass one x for all curves "
+                f"or one per curve"
+            )
         if not self.X:
             self.X = [[] for _ in range(n)]
         if not self.Y:
             self.Y = [[] for _ in range(n)]
+        for _ in range(len(self.X), n):  # a curve that starts later
+            self.X.append([])
+            self.Y.append([])
         for i, (a, b) in enumerate(zip(x, y)):
             if a is not None and b is not None:
                 self.X[i].append(float(a))
                 self.Y[i].append(float(b))
         ax = self.axes[0]
         ax.cla()
-        for xs, ys, fmt in zip(self.X, self.Y, self.fmts):
+        for xs, ys, fmt in zip(self.X, self.Y, itertools.cycle(self.fmts)):
             ax.plot(xs, ys, fmt)
         self.config_axes()
-        if self._live:
-            from IPython.display import display
+        if self._figure is not None:
+            self._figure.show(self.fig)
 
-            if self._handle is None:
-                self._handle = display(self.fig, display_id=True)
-            else:
-                self._handle.update(self.fig)
+
+def _legend(legend: object) -> list[str]:
+    """The book's ``legend`` argument as a list of names: one string is one name."""
+    if legend is None:
+        return []
+    if isinstance(legend, str):
+        return [legend]
+    if not isinstance(legend, Iterable) or not all(isinstance(name, str) for name in legend):
+        raise TypeError(
+            f"legend must be a list of curve names such as ['train loss', 'test acc'] (or one "
+            f"name, or None), got {legend!r}"
+        )
+    return list(legend)
 
 
 def synthetic_data(w: torch.Tensor, b: float, num_examples: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -279,6 +302,11 @@ class Accumulator:
         self.data = [0.0] * len(self.data)
 
     def __getitem__(self, idx: int) -> float:
+        if isinstance(idx, int) and not -len(self.data) <= idx < len(self.data):
+            raise IndexError(
+                f"Accumulator has {len(self.data)} sums (indices 0 to {len(self.data) - 1}), got "
+                f"index {idx}; create it with Accumulator(n) for n sums"
+            )
         return self.data[idx]
 
 
@@ -316,7 +344,8 @@ def load_data_fashion_mnist(
 def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     """The **number** of correct predictions, as a float (the book's ``accuracy``, §3.6).
 
-    ``y_hat`` holds scores (n, q) or predicted classes (n,). Note: :func:`d2lcore.accuracy`
+    ``y_hat`` holds scores (n, q) with q ≥ 2 or predicted classes (n,); a single column (n, 1)
+    is refused, since its argmax is class 0 for every row. Note: :func:`d2lcore.accuracy`
     (``import d2lcore``) returns the *fraction* instead; the book divides this count by
     ``len(y)`` itself.
     """
@@ -327,8 +356,56 @@ def evaluate_accuracy(net: Callable[[torch.Tensor], torch.Tensor], data_iter: It
     """The fraction of ``data_iter``'s examples that ``net`` classifies correctly (§3.6), with
     the model in evaluation mode (restored afterwards, where the book's leaves it in evaluation
     mode). The book's sums its :func:`accuracy` counts; this is
-    :func:`d2lcore.evaluate_accuracy`."""
-    return _evaluate_accuracy(net, data_iter)
+    :func:`d2lcore.evaluate_accuracy`. A model that cannot take the batches raises a
+    ``ValueError`` naming the batch's shape."""
+    with _explained(net, "evaluate_accuracy") as checked:
+        return _evaluate_accuracy(checked, data_iter)
+
+
+class _NetInput:
+    """Records the input of the model call that is running (``None`` between calls)."""
+
+    def __init__(self) -> None:
+        self.shape: tuple[int, ...] | None = None
+
+    def pre(self, module: Any, args: tuple[Any, ...]) -> None:
+        self.shape = tuple(args[0].shape) if args and isinstance(args[0], torch.Tensor) else None
+
+    def post(self, module: Any, args: Any, output: Any) -> None:
+        self.shape = None
+
+
+@contextmanager
+def _explained(net: Any, caller: str) -> Iterator[Any]:
+    """``net`` as it is (a module, watched by hooks) or wrapped (a function); a RuntimeError
+    raised inside the model's own call becomes a ValueError that names the input's shape."""
+    seen = _NetInput()
+    if isinstance(net, nn.Module):
+        handles = [net.register_forward_pre_hook(seen.pre), net.register_forward_hook(seen.post)]
+        checked = net
+    else:
+        handles = []
+
+        def checked(X: Any) -> Any:
+            seen.pre(None, (X,))
+            out = net(X)
+            seen.post(None, None, out)
+            return out
+
+    try:
+        yield checked
+    except RuntimeError as err:
+        if seen.shape is None:  # not raised by the model
+            raise
+        raise ValueError(
+            f"{caller}: net cannot take a batch X of shape {seen.shape}: {err}. The model's "
+            f"first layer must fit the data, e.g. nn.Flatten() and nn.Linear(784, 10) for "
+            f"Fashion-MNIST's 28×28 images, or load_data_fashion_mnist(batch_size, resize=...) "
+            f"for a model built for larger images"
+        ) from err
+    finally:
+        for h in handles:
+            h.remove()
 
 
 def _classifier_history(history: History) -> tuple[float, float]:
@@ -351,14 +428,6 @@ def train_epoch_ch3(
     history = fit(net, train_iter, loss, 1, updater)
     _set_last(history)
     return _classifier_history(history)
-
-
-class _BookProgress(Progress):
-    """d2lcore's Progress without its closing summary line: the book's functions print their
-    own lines (``train_ch6``) or none (``train_ch3``)."""
-
-    def on_train_end(self, history: History) -> None:
-        super().on_train_end(History())  # closes the bar; an empty history prints nothing
 
 
 _last: list[History] = []
@@ -393,19 +462,43 @@ def train_ch3(
     version also asserts its own final numbers (training loss < 0.5, accuracies > 0.7), a check
     for its build; this one leaves judging the result to the reader.
     """
-    progress = _BookProgress(["train_loss", "train_acc", "test_acc"], ylim=(0.3, 0.9))
-    history = fit(net, train_iter, loss, num_epochs, updater, test_iter=test_iter, callback=progress)
+    progress = Progress(["train_loss", "train_acc", "test_acc"], ylim=(0.3, 0.9), summary=False)
+    history = fit(net, train_iter, loss, num_epochs, updater, test_iter=test_iter, parts=[progress])
     _set_last(history)
 
 
 def predict_ch3(net: Callable[[torch.Tensor], torch.Tensor], test_iter: Iterable[Any], n: int = 6) -> None:
     """Show the first ``n`` images of ``test_iter``'s first batch, each titled with its true
-    label above the predicted one (§3.6)."""
+    label above the predicted one (§3.6). Images of any size are shown at their own size
+    (the book's reshapes to 28×28); ``n`` must be at most the batch size."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be the number of images to show, an int ≥ 1, got {n!r}")
     X, y = next(iter(test_iter))
-    with torch.no_grad():
-        preds = net(X).argmax(dim=1)
+    if n > len(X):
+        raise ValueError(
+            f"n={n} is more than test_iter's first batch holds ({len(X)} images); pass n ≤ "
+            f"{len(X)}, or load the data with a larger batch_size"
+        )
+    images = _grayscale_images(X[:n])
+    with _explained(net, "predict_ch3") as checked, torch.no_grad():
+        preds = checked(X).argmax(dim=1)
     titles = [f"{t}\n{p}" for t, p in zip(get_fashion_mnist_labels(y), get_fashion_mnist_labels(preds))]
-    show_images(X[:n].reshape(n, 28, 28), 1, n, titles=titles[:n])
+    show_images(images, 1, n, titles=titles[:n])
+
+
+def _grayscale_images(X: torch.Tensor) -> torch.Tensor:
+    """A batch of one-channel images as (n, H, W): from (n, 1, H, W), (n, H, W), or flattened
+    28×28 rows (n, 784), as the book's Fashion-MNIST loaders give them."""
+    if X.ndim == 4 and X.shape[1] == 1:
+        return X[:, 0]
+    if X.ndim == 3:
+        return X
+    if X.ndim == 2 and X.shape[1] == 28 * 28:
+        return X.reshape(-1, 28, 28)
+    raise ValueError(
+        f"predict_ch3 shows one-channel images: the batch must be (n, 1, H, W), (n, H, W) or "
+        f"(n, 784), got {tuple(X.shape)}"
+    )
 
 
 def evaluate_loss(
@@ -427,11 +520,6 @@ def evaluate_loss(
 # Devices, convolution, training on a device (§5.6, §6.2, §6.6).
 
 
-def _mps_available() -> bool:
-    mps = getattr(torch.backends, "mps", None)
-    return bool(mps is not None and mps.is_available())
-
-
 def try_gpu(i: int = 0) -> torch.device:
     """``cuda:i`` when that GPU exists, else Apple's ``mps`` (for ``i == 0``) when present, else
     the CPU (the book's ``try_gpu``, §5.6, which knows CUDA only)."""
@@ -439,7 +527,7 @@ def try_gpu(i: int = 0) -> torch.device:
         raise ValueError(f"i must be a GPU index, an int ≥ 0, got {i!r}")
     if torch.cuda.device_count() >= i + 1:
         return torch.device(f"cuda:{i}")
-    if i == 0 and _mps_available():
+    if i == 0 and config.mps_available():
         return torch.device("mps")
     return torch.device("cpu")
 
@@ -449,7 +537,7 @@ def try_all_gpus() -> list[torch.device]:
     devices = [torch.device(f"cuda:{i}") for i in range(torch.cuda.device_count())]
     if devices:
         return devices
-    return [torch.device("mps")] if _mps_available() else [torch.device("cpu")]
+    return [torch.device("mps")] if config.mps_available() else [torch.device("cpu")]
 
 
 def evaluate_accuracy_gpu(
@@ -459,24 +547,13 @@ def evaluate_accuracy_gpu(
 ) -> float:
     """The accuracy of ``net`` over ``data_iter``, computed on ``device`` (default: where the
     model's parameters are), §6.6. A fraction, as the book's."""
-    return _evaluate_accuracy(net, data_iter, device)
+    with _explained(net, "evaluate_accuracy_gpu") as checked:
+        return _evaluate_accuracy(checked, data_iter, device)
 
 
 def _xavier(m: nn.Module) -> None:
     if type(m) in (nn.Linear, nn.Conv2d):
         nn.init.xavier_uniform_(m.weight)  # type: ignore[arg-type]
-
-
-def _fast_pooling(net: nn.Module) -> int:
-    """Make every exact ``nn.AvgPool2d`` of ``net`` a :class:`d2lcore.AvgPool2d` in place: a
-    subclass with the same arguments, ``repr`` and (empty) state, whose CPU forward for 2×2
-    windows is a depthwise convolution. Returns how many were switched."""
-    count = 0
-    for m in net.modules():
-        if type(m) is nn.AvgPool2d:
-            m.__class__ = AvgPool2d
-            count += 1
-    return count
 
 
 cpu_autocast: torch.dtype | None = None
@@ -489,10 +566,13 @@ the numbers slightly (LeNet, 10 epochs: the same test accuracy within 0.01,
 benchmarks/README.md)."""
 
 
-def _torch_nn_only(net: nn.Module) -> bool:
-    """True when every module of ``net`` is one of torch.nn's (or d2lcore's AvgPool2d): a
-    hand-written layer, such as §7.5's batch normalisation from scratch, keeps float32."""
-    return all(type(m).__module__.startswith("torch.nn.") or type(m) is AvgPool2d for m in net.modules())
+def _check_cpu_autocast(value: object) -> None:
+    """``d2l.cpu_autocast`` is set by readers; a wrong value is named here, not in fit."""
+    if value is not None and not (isinstance(value, torch.dtype) and value.is_floating_point):
+        raise TypeError(
+            f"d2l.cpu_autocast must be None (float32, as the book) or a floating-point "
+            f"torch.dtype (the dtype object, not its name), got {value!r}"
+        )
 
 
 def train_ch6(
@@ -527,22 +607,23 @@ def train_ch6(
         raise TypeError(f"net must be an nn.Module (train_ch6 initialises its layers), got "
                         f"{type(net).__name__}")
     dev = config.device(device)
+    _check_cpu_autocast(cpu_autocast)
     net.apply(_xavier)
     print("training on", device)
     net.to(dev)
     channels_last = any(isinstance(m, nn.Conv2d) for m in net.modules())
     if dev.type == "cpu":
-        _fast_pooling(net)
+        fast_pooling(net)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr)
     if dev.type == "cpu" and cpu_autocast is not None:
         requested = cpu_autocast
     else:  # float32 unless D2LCORE_PRECISION asks otherwise
         requested = Precision(config.requested_precision("float32")).resolve(dev).autocast
-    autocast = requested if channels_last and _torch_nn_only(net) else None
-    progress = _BookProgress(["train_loss", "train_acc", "test_acc"])
+    autocast = requested if channels_last and built_from_torch_nn(net) else None
+    progress = Progress(["train_loss", "train_acc", "test_acc"], summary=False)
     history = fit(
         net, train_iter, nn.CrossEntropyLoss(), num_epochs, optimizer, test_iter=test_iter,
-        device=dev, callback=progress, channels_last=channels_last, autocast=autocast,
+        device=dev, parts=[progress, FastSettings(autocast=autocast, channels_last=channels_last)],
     )  # fmt: skip
     _set_last(history)
     if not history.epochs:
@@ -582,46 +663,71 @@ abs = torch.abs  # noqa: A001 - the book's name
 eye = torch.eye
 
 
+def _tensor(name: str, x: object) -> None:
+    """The framework aliases take a tensor; name the alias and the fix otherwise."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(
+            f"d2l.{name}: x must be a torch.Tensor, got {type(x).__name__}; make one with "
+            f"d2l.tensor(x)"
+        )
+
+
 def numpy(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
     """``x`` as a NumPy array (detached from the graph; a CPU tensor)."""
+    _tensor("numpy", x)
     return x.detach().numpy(*args, **kwargs)
 
 
 def size(x: torch.Tensor, *args: Any, **kwargs: Any) -> int:
     """The number of elements of ``x``."""
+    _tensor("size", x)
     return x.numel(*args, **kwargs)
 
 
 def reshape(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
     """``x.reshape(shape)``."""
+    _tensor("reshape", x)
     return x.reshape(*args, **kwargs)
 
 
 def to(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
     """``x.to(device or dtype)``."""
+    _tensor("to", x)
     return x.to(*args, **kwargs)
 
 
 def reduce_sum(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
     """``x.sum(...)``."""
+    _tensor("reduce_sum", x)
     return x.sum(*args, **kwargs)
 
 
 def reduce_mean(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
     """``x.mean(...)``."""
+    _tensor("reduce_mean", x)
     return x.mean(*args, **kwargs)
 
 
 def argmax(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
     """``x.argmax(...)`` (``axis=`` works as ``dim=``)."""
+    _tensor("argmax", x)
     return x.argmax(*args, **kwargs)
 
 
 def astype(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-    """``x`` converted to a dtype (``x.type(dtype)``)."""
+    """``x`` converted to a dtype (``x.type(dtype)``); a dtype's name such as ``'float32'``
+    works too."""
+    _tensor("astype", x)
+    if args and isinstance(args[0], str) and not args[0].endswith("Tensor"):  # 'torch.FloatTensor' is x.type's own
+        dtype = getattr(torch, args[0].removeprefix("torch."), None)  # NumPy's habit: 'float32'
+        if not isinstance(dtype, torch.dtype):
+            raise TypeError(f"d2l.astype: {args[0]!r} is not a dtype; pass one such as "
+                            f"torch.float32 (d2l.float32) or its name, 'float32'")
+        args = (dtype, *args[1:])
     return x.type(*args, **kwargs)
 
 
 def transpose(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
     """The transpose of a matrix (``x.t()``)."""
+    _tensor("transpose", x)
     return x.t(*args, **kwargs)

@@ -24,6 +24,9 @@ __all__ = [
     "same_size",
     "generator",
     "floating_dtype",
+    "device_name",
+    "pair",
+    "names",
 ]
 
 
@@ -45,22 +48,22 @@ def boolean(name: str, value: object, *, optional: bool = False) -> bool | None:
     raise TypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
 
 
+def _int_at_least(name: str, value: object, low: int) -> int:
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an integer ≥ {low}, got {value!r} ({type(value).__name__})")
+    if value < low:  # type: ignore[operator]
+        raise ValueError(f"{name} must be an integer ≥ {low}, got {value!r}")
+    return int(value)  # type: ignore[arg-type]
+
+
 def positive_int(name: str, value: object) -> int:
     """Check that ``value`` is an integer ≥ 1 and return it."""
-    if not _is_int(value):
-        raise TypeError(f"{name} must be an integer ≥ 1, got {value!r} ({type(value).__name__})")
-    if value < 1:  # type: ignore[operator]
-        raise ValueError(f"{name} must be an integer ≥ 1, got {value!r}")
-    return int(value)  # type: ignore[arg-type]
+    return _int_at_least(name, value, 1)
 
 
 def non_negative_int(name: str, value: object) -> int:
     """Check that ``value`` is an integer ≥ 0 and return it."""
-    if not _is_int(value):
-        raise TypeError(f"{name} must be an integer ≥ 0, got {value!r} ({type(value).__name__})")
-    if value < 0:  # type: ignore[operator]
-        raise ValueError(f"{name} must be an integer ≥ 0, got {value!r}")
-    return int(value)  # type: ignore[arg-type]
+    return _int_at_least(name, value, 0)
 
 
 def positive_float(name: str, value: object) -> float:
@@ -128,9 +131,65 @@ def generator(name: str, value: object) -> None:
         )
 
 
+def device_name(name: str, value: object) -> torch.device | None:
+    """``value`` (a device name such as ``'cuda:0'``, a ``torch.device`` or ``None``) as a
+    ``torch.device``; a name PyTorch does not know raises a ``ValueError`` that names it, instead
+    of PyTorch's list of twenty device types. ``d2lcore.device()`` also checks that the device
+    is present; this only checks the name (for the from-scratch ops, which take any device)."""
+    if value is None or isinstance(value, torch.device):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a device name such as 'cpu' or 'cuda:0' (or a torch.device, or None), "
+            f"got {value!r} ({type(value).__name__})"
+        )
+    try:
+        return torch.device(value)
+    except RuntimeError:
+        raise ValueError(
+            f"{name}: {value!r} is not a device name; use one such as 'cpu', 'cuda', 'cuda:1' or "
+            f"'mps' (d2l.device() picks the best one present)"
+        ) from None
+
+
 def floating_dtype(name: str, value: object) -> None:
     """Check that ``value`` is a floating-point ``torch.dtype`` or ``None``."""
     if value is not None and not (isinstance(value, torch.dtype) and value.is_floating_point):
         raise TypeError(
             f"{name} must be a floating dtype such as torch.float32 (or None), got {value!r}"
         )
+
+
+def pair(
+    name: str, value: object, *, optional: bool = False, positive: bool = False,
+    increasing: bool = False,
+) -> None:
+    """Check that ``value`` is a pair of finite numbers (both > 0 when ``positive``, a figure
+    size in inches; ``low < high`` when ``increasing``, axis limits), or ``None`` when
+    ``optional``."""
+    if optional and value is None:
+        return
+    ok = (
+        isinstance(value, (tuple, list)) and len(value) == 2
+        and all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+    )  # fmt: skip
+    if ok and positive:
+        ok = all(v > 0 for v in value)  # type: ignore[union-attr, operator]
+    if ok and increasing:
+        ok = value[0] < value[1]  # type: ignore[index]
+    if not ok:
+        want = "a pair of numbers > 0 (width, height) in inches" if positive else (
+            "a pair (low, high) of finite numbers with low < high")
+        raise ValueError(f"{name} must be {want}{' (or None)' if optional else ''}, got {value!r}")
+
+
+def names(name: str, value: object, allowed: Sequence[str], *, optional: bool = False) -> None:
+    """Check that ``value`` is a list of names, each one of ``allowed`` (or ``None`` when
+    ``optional``); a lone string is refused, as it would be read letter by letter."""
+    if optional and value is None:
+        return
+    if (
+        isinstance(value, str) or not isinstance(value, Sequence)
+        or any(not isinstance(v, str) or v not in allowed for v in value)
+    ):  # fmt: skip
+        raise ValueError(f"{name} must be a list of names from {list(allowed)}, got {value!r}")

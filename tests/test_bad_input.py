@@ -141,6 +141,10 @@ CONFIG = [
         r"device: 'cpu:1' does not exist \(there is one cpu device\); use one of \['cpu'"),
     bad("config-seed-too-large", lambda: d2l.seed(2**64), ValueError,
         r"seed must be an integer in \[0, 2\*\*64 - 1\] \(PyTorch's seed range\)"),
+    bad("config-dist_timeout-word", _env("D2LCORE_DIST_TIMEOUT", "soon", d2l.config.dist_timeout),
+        ValueError, r"D2LCORE_DIST_TIMEOUT must be a number of seconds > 0 \(e\.g\. 120\), got 'soon'"),
+    bad("config-dist_timeout-zero", _env("D2LCORE_DIST_TIMEOUT", "0", d2l.config.dist_timeout),
+        ValueError, r"D2LCORE_DIST_TIMEOUT must be a number of seconds > 0 .*got '0'"),
 ]
 
 # --- ops.linear (§3.1–3.2) -------------------------------------------------------------------
@@ -497,45 +501,12 @@ REPORTING = [
         r"\(.*\); delete it and re-run its page"),
     bad("load_results-mode", lambda: d2l.load_results("/nonexistent", mode="fast"), ValueError,
         r"mode must be one of \['full', 'quick'\] \(or None for this run's\), got 'fast'"),
-]
-
-# --- ops.mlp, data.kfold, ops.conv (chapters 4 and 6; their engineers add rows here) ---------
-
-CHAPTER_OPS = [
-    bad("dropout-p-above-one", lambda: d2l.dropout_layer(torch.ones(4, 4), 1.5), ValueError,
-        r"p must be in \[0, 1\], got 1\.5"),
-    bad("dropout-p-nan", lambda: d2l.dropout_layer(torch.ones(4, 4), NAN), ValueError,
-        r"p must be in \[0, 1\], got nan"),
-    bad("k_fold-k-one", lambda: d2l.k_fold_indices(10, 1), ValueError,
-        r"k must be at least 2 \(one fold validates, the others train\), got 1"),
-    bad("k_fold-k-above-n", lambda: d2l.k_fold_indices(3, 5), ValueError,
-        r"k must be at most n = 3 \(each fold needs an example\), got k = 5"),
-    bad("corr2d-kernel-too-large", lambda: d2l.corr2d(torch.ones(2, 2), torch.ones(3, 3)),
-        ValueError, r"corr2d: the kernel \(3, 3\) is larger than the padded input \(2, 2\)"),
-    bad("conv2d-channels", lambda: d2l.conv2d(torch.ones(1, 3, 5, 5), torch.ones(2, 4, 3, 3)),
-        ValueError, r"conv2d: X has 3 input channels \(shape \(1, 3, 5, 5\)\) but weight expects 4"),
-    bad("conv2d-integer-images", lambda: d2l.conv2d(torch.ones(1, 1, 5, 5, dtype=torch.uint8),
-        torch.ones(1, 1, 3, 3)), TypeError, r"X must be a floating-point tensor, got dtype "
-        r"torch\.uint8; convert it first"),
-    bad("conv2d-stride-zero", lambda: d2l.conv2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 3, 3),
-        stride=0), ValueError, r"stride must be an integer ≥ 1, got 0"),
-    bad("conv2d-kernel-too-large", lambda: d2l.conv2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 8, 8),
-        padding=1), ValueError, r"conv2d: the kernel \(8, 8\) is larger than the padded input \(7, 7\)"),
-    bad("conv2d-rank", lambda: d2l.conv2d(torch.ones(5, 5), torch.ones(1, 1, 3, 3)), ValueError,
-        r"X must have 3 or 4 dimensions, got shape \(5, 5\)"),
-    bad("corr2d_multi_in-channels", lambda: d2l.corr2d_multi_in(torch.ones(2, 3, 3),
-        torch.ones(3, 2, 2)), ValueError, r"X has 2 input channels \(shape \(2, 3, 3\)\) but K has 3"),
-    bad("pool2d-window-too-large", lambda: d2l.pool2d(torch.ones(2, 2), 3), ValueError,
-        r"pool2d: the pool window \(3, 3\) is larger than the padded input \(2, 2\)"),
-    bad("pool2d-mode", lambda: d2l.pool2d(torch.ones(4, 4), 2, mode="min"), ValueError,
-        r"mode must be 'max' or 'avg', got 'min'"),
-    bad("conv_output_shape-stride-zero", lambda: d2l.conv_output_shape(8, 3, stride=0), ValueError,
-        r"stride must be an integer ≥ 1, got 0"),
-    bad("lenet-pool", lambda: d2l.LeNet(pool="min"), ValueError, r"pool must be one of \['avg', 'max'\], got 'min'"),
-    bad("lenet-rgb-input", lambda: d2l.LeNet()(torch.zeros(2, 3, 28, 28)), ValueError,
-        r"LeNet takes images of shape \(batch, 1, 28, 28\), got \(2, 3, 28, 28\)"),
-    bad("lenet-no-channel-dim", lambda: d2l.LeNet()(torch.zeros(2, 28, 28)), ValueError,
-        r"got \(2, 28, 28\); add the channel dimension with X.unsqueeze\(1\)"),
+    bad("record-stray-RANK", _env("RANK", "1", lambda: d2l.record("6.6", "LeNet", _H1,
+        directory=os.path.abspath("results"))), ValueError,
+        r"torchrun's variables are incomplete: RANK set but WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, "
+        r"MASTER_PORT missing"),
+    bad("Progress-summary-str", lambda: d2l.Progress(summary="no"), TypeError,
+        r"summary must be True or False, got 'no' \(str\)"),
 ]
 
 # --- ops.classify, plot.show_predictions (§3.4–3.7) ------------------------------------------
@@ -565,6 +536,14 @@ OPS_CLASSIFY = [
     bad("show_predictions-images-rank",
         lambda: d2l.show_predictions(torch.rand(2, 4), torch.tensor([0, 1]), torch.tensor([1, 1])),
         ValueError, r"images must be \(n, h, w\) or \(n, c, h, w\), got shape \(2, 4\)"),
+    bad("cross_entropy_logits-y-device", lambda: d2l.cross_entropy_logits(P23, torch.zeros(
+        2, dtype=torch.long, device="meta")), ValueError,
+        r"y is on device meta but O is on cpu; put both on one device first, e\.g\. y\.to\(O\.device\)"),
+    bad("cross_entropy-y-device", lambda: d2l.cross_entropy(P23, torch.zeros(
+        2, dtype=torch.long, device="meta")), ValueError, r"y is on device meta but y_hat is on cpu"),
+    bad("accuracy-one-column", lambda: d2l.accuracy(torch.ones(3, 1), torch.zeros(3, dtype=torch.long)),
+        ValueError, r"y_hat has shape \(3, 1\): one column of scores makes every prediction class 0; "
+        r"pass scores \(n, q\) with a column per class, or the predicted classes as \(n,\)"),
 ]
 
 OPS_CLASSIFY += [
@@ -596,6 +575,10 @@ OPS_CLASSIFY += [
 # --- ops.mlp (§4.1–4.8) ---------------------------------------------------------------------
 
 OPS_MLP = [
+    bad("dropout-p-above-one", lambda: d2l.dropout_layer(torch.ones(4, 4), 1.5), ValueError,
+        r"p must be in \[0, 1\], got 1\.5"),
+    bad("dropout-p-nan", lambda: d2l.dropout_layer(torch.ones(4, 4), NAN), ValueError,
+        r"p must be in \[0, 1\], got nan"),
     *[bad(f"{fn.__name__}-list", lambda fn=fn: fn([1.0, 2.0]), TypeError,
           r"X must be a torch\.Tensor, got list") for fn in (d2l.relu, d2l.sigmoid, d2l.tanh)],
     *[bad(f"{fn.__name__}-integer", lambda fn=fn: fn(torch.arange(3)), TypeError,
@@ -624,11 +607,21 @@ OPS_MLP = [
         r"dtype must be a floating dtype such as torch\.float32 \(or None\), got torch\.int64"),
     bad("xavier-generator-int", lambda: d2l.xavier_uniform(3, 3, generator=0), TypeError,
         r"generator must be a torch\.Generator \(or None\), got 0 \(int\)"),
+    bad("xavier-device-tpu", lambda: d2l.xavier_uniform(3, 3, device="tpu"), ValueError,
+        r"device: 'tpu' is not a device name; use one such as 'cpu', 'cuda', 'cuda:1' or 'mps' "
+        r"\(d2l\.device\(\) picks the best one present\)"),
+    bad("xavier-device-int", lambda: d2l.xavier_uniform(3, 3, device=0), TypeError,
+        r"device must be a device name such as 'cpu' or 'cuda:0' \(or a torch\.device, or None\), "
+        r"got 0 \(int\)"),
 ]
 
 # --- data.kfold (§4.4) ----------------------------------------------------------------------
 
 DATA_KFOLD = [
+    bad("k_fold-k-one", lambda: d2l.k_fold_indices(10, 1), ValueError,
+        r"k must be at least 2 \(one fold validates, the others train\), got 1"),
+    bad("k_fold-k-above-n", lambda: d2l.k_fold_indices(3, 5), ValueError,
+        r"k must be at most n = 3 \(each fold needs an example\), got k = 5"),
     bad("k_fold-k-zero", lambda: d2l.k_fold_indices(10, 0), ValueError,
         r"k must be at least 2 \(one fold validates, the others train\), got 0"),
     bad("k_fold-k-float", lambda: d2l.k_fold_indices(10, 2.0), TypeError,
@@ -651,12 +644,37 @@ DATA_KFOLD = [
         r"X must be a torch\.Tensor, got list"),
     bad("k_fold-shuffle-str-data", lambda: d2l.k_fold(torch.zeros(4, 1), torch.zeros(4), 2, shuffle="no"),
         TypeError, r"shuffle must be True or False, got 'no'"),
+    bad("k_fold-X-0d", lambda: d2l.k_fold(torch.tensor(1.0), torch.zeros(3), 2), ValueError,
+        r"X must hold one example per row \(dimension 0\), got a 0-d tensor \(a single number\)"),
+    bad("k_fold-y-0d", lambda: d2l.k_fold(torch.zeros(3, 2), torch.tensor(1), 2), ValueError,
+        r"y must hold one example per row \(dimension 0\), got a 0-d tensor"),
 ]
 
 # --- ops.conv (§6.2–6.5) --------------------------------------------------------------------
 
 _X4 = torch.zeros(1, 3, 5, 5)
 OPS_CONV = [
+    bad("corr2d-kernel-too-large", lambda: d2l.corr2d(torch.ones(2, 2), torch.ones(3, 3)),
+        ValueError, r"corr2d: the kernel \(3, 3\) is larger than the padded input \(2, 2\)"),
+    bad("conv2d-channels", lambda: d2l.conv2d(torch.ones(1, 3, 5, 5), torch.ones(2, 4, 3, 3)),
+        ValueError, r"conv2d: X has 3 input channels \(shape \(1, 3, 5, 5\)\) but weight expects 4"),
+    bad("conv2d-integer-images", lambda: d2l.conv2d(torch.ones(1, 1, 5, 5, dtype=torch.uint8),
+        torch.ones(1, 1, 3, 3)), TypeError, r"X must be a floating-point tensor, got dtype "
+        r"torch\.uint8; convert it first"),
+    bad("conv2d-stride-zero", lambda: d2l.conv2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 3, 3),
+        stride=0), ValueError, r"stride must be an integer ≥ 1, got 0"),
+    bad("conv2d-kernel-too-large", lambda: d2l.conv2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 8, 8),
+        padding=1), ValueError, r"conv2d: the kernel \(8, 8\) is larger than the padded input \(7, 7\)"),
+    bad("conv2d-rank", lambda: d2l.conv2d(torch.ones(5, 5), torch.ones(1, 1, 3, 3)), ValueError,
+        r"X must have 3 or 4 dimensions, got shape \(5, 5\)"),
+    bad("corr2d_multi_in-channels", lambda: d2l.corr2d_multi_in(torch.ones(2, 3, 3),
+        torch.ones(3, 2, 2)), ValueError, r"X has 2 input channels \(shape \(2, 3, 3\)\) but K has 3"),
+    bad("pool2d-window-too-large", lambda: d2l.pool2d(torch.ones(2, 2), 3), ValueError,
+        r"pool2d: the pool window \(3, 3\) is larger than the padded input \(2, 2\)"),
+    bad("pool2d-mode", lambda: d2l.pool2d(torch.ones(4, 4), 2, mode="min"), ValueError,
+        r"mode must be 'max' or 'avg', got 'min'"),
+    bad("conv_output_shape-stride-zero", lambda: d2l.conv_output_shape(8, 3, stride=0), ValueError,
+        r"stride must be an integer ≥ 1, got 0"),
     bad("conv2d-negative-padding", lambda: d2l.conv2d(_X4, torch.zeros(2, 3, 3, 3), padding=-1),
         ValueError, r"padding must be an integer ≥ 0, got -1"),
     bad("conv2d-weight-rank", lambda: d2l.conv2d(_X4, torch.zeros(3, 3)), ValueError,
@@ -751,6 +769,11 @@ def _resnet_batch_of_one() -> Any:
 
 
 MODELS = [
+    bad("lenet-pool", lambda: d2l.LeNet(pool="min"), ValueError, r"pool must be one of \['avg', 'max'\], got 'min'"),
+    bad("lenet-rgb-input", lambda: d2l.LeNet()(torch.zeros(2, 3, 28, 28)), ValueError,
+        r"LeNet takes images of shape \(batch, 1, 28, 28\), got \(2, 3, 28, 28\)"),
+    bad("lenet-no-channel-dim", lambda: d2l.LeNet()(torch.zeros(2, 28, 28)), ValueError,
+        r"got \(2, 28, 28\); add the channel dimension with X.unsqueeze\(1\)"),
     bad("lenet-activation-unknown", lambda: d2l.LeNet(activation="swish"), ValueError,
         r"activation must be one of \['relu', 'sigmoid', 'tanh'\] or a module class, got 'swish'"),
     bad("lenet-activation-instance", lambda: d2l.LeNet(activation=nn.ReLU()), TypeError,
@@ -831,6 +854,18 @@ MODELS = [
         r"use_1x1conv=False needs .*strides=2; pass use_1x1conv=True"),
     bad("residual-use_1x1conv-str", lambda: d2l.Residual(3, 6, use_1x1conv="yes"), TypeError,
         r"use_1x1conv must be True or False, got 'yes'"),
+    bad("nin-images-too-small-minimum", lambda: d2l.NiN(**_RES)(torch.zeros(2, 1, 2, 9)), ValueError,
+        r"NiN cannot take images of 2×9: .*; use larger images; the smallest it takes is 15×15"),
+    bad("vgg-resolution-too-deep", lambda: d2l.VGG([(1, 4)] * 11, resolution=1024, hidden=4), ValueError,
+        r"resolution=1024 is too small for VGG: .*\(it needs more than 1024\)"),
+    bad("classifier_head-dropout", lambda: d2l.classifier_head(16, 8, 10, dropout=1.0), ValueError,
+        r"dropout must be in \[0, 1\), got 1\.0"),
+    bad("classifier_head-in_features", lambda: d2l.classifier_head(0, 8, 10, 0.5), ValueError,
+        r"in_features must be an integer ≥ 1, got 0"),
+    bad("spatial_size-unknown-container", lambda: d2l.spatial_size(nn.ModuleDict({"a": nn.ReLU()}), (8, 8)),
+        TypeError, r"spatial_size cannot walk a ModuleDict: give it a spatial_size\(size, visit\) method"),
+    bad("min_resolution-limit", lambda: d2l.min_resolution(nn.Conv2d(1, 1, 3), limit=0), ValueError,
+        r"limit must be an integer ≥ 1, got 0"),
     bad("layer_summary-int-shape", lambda: d2l.layer_summary(d2l.LeNet(), 28), TypeError,
         r"input_shape must be a shape with the batch dimension, e\.g\. \(1, 1, 28, 28\), got 28 \(int\)"),
     bad("layer_summary-huge", lambda: d2l.layer_summary(d2l.LeNet(), (1, 1, 10**5, 10**5)), ValueError,
@@ -843,6 +878,10 @@ MODELS = [
         r"trainable_only must be True or False, got 'no'"),
     bad("count_flops-backward-str", lambda: d2l.count_flops(_linear(), (1, 2), backward="no"),
         TypeError, r"backward must be True or False, got 'no'"),
+    bad("fast_pooling-function", lambda: d2l.fast_pooling(lambda X: X), TypeError,
+        r"net must be an nn\.Module, got function"),
+    bad("built_from_torch_nn-str", lambda: d2l.built_from_torch_nn("lenet"), TypeError,
+        r"model must be an nn\.Module, got 'lenet' \(str\)"),
 ]
 
 # --- plot.plot, plot.show_images, plot.show_predictions -------------------------------------
@@ -907,6 +946,12 @@ DISTRIBUTED = [
         TypeError, r"splits a d2l\.ArrayLoader .* got list; pass an ArrayLoader"),
     bad("ShardedLoader-split", lambda: d2l.distributed.ShardedLoader(_ARRAYS, 0, 2, split="rows"),
         ValueError, r"split must be 'batch' or 'data', got 'rows'"),
+    bad("shard_indices-rank-too-large", lambda: d2l.distributed.shard_indices(torch.arange(6), 3, 2),
+        ValueError, r"rank must be an int in \[0, world_size=2\) \(ranks count from 0\), got 3"),
+    bad("shard_indices-world-zero", lambda: d2l.distributed.shard_indices(torch.arange(6), 0, 0),
+        ValueError, r"world_size must be the number of processes, an int ≥ 1, got 0"),
+    bad("is_main_process-stray-RANK", _env("RANK", "1", d2l.distributed.is_main_process), ValueError,
+        r"torchrun's variables are incomplete: RANK set but"),
 ]
 
 # --- torch: the book-compatible module (from d2lcore import torch as d2l) ----------------------
@@ -915,6 +960,22 @@ def _compat() -> Any:
 
     return compat
 
+
+def _with_cpu_autocast(value: object) -> Callable[[], Any]:
+    """``train_ch6`` with ``d2l.cpu_autocast`` set to ``value`` (restored afterwards)."""
+    def run() -> Any:
+        compat = _compat()
+        old = compat.cpu_autocast
+        compat.cpu_autocast = value
+        try:
+            return compat.train_ch6(_linear(), [(F32, Y6.long())], [], 1, 0.1, "cpu")
+        finally:
+            compat.cpu_autocast = old
+    return run
+
+
+_IMAGES8 = d2l.load_array((torch.rand(8, 1, 28, 28), torch.zeros(8, dtype=torch.long)), 8, is_train=False)
+_FLAT = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
 
 TORCH_COMPAT = [
     bad("torch-Accumulator-n", lambda: _compat().Accumulator(0), ValueError,
@@ -932,9 +993,57 @@ TORCH_COMPAT = [
         ValueError, r"'tpu' is not a device name"),
     bad("torch-accuracy-lengths", lambda: _compat().accuracy(P23, torch.tensor([0, 1, 2])),
         ValueError, r"y_hat and y must have the same size"),
+    bad("torch-accuracy-one-column", lambda: _compat().accuracy(torch.ones(4, 1), torch.zeros(4, dtype=torch.long)),
+        ValueError, r"y_hat has shape \(4, 1\): one column of scores makes every prediction class 0"),
+    bad("torch-Animator-legend-int", lambda: _compat().Animator(legend=5), TypeError,
+        r"legend must be a list of curve names such as \['train loss', 'test acc'\] \(or one name, "
+        r"or None\), got 5"),
+    bad("torch-Animator-fmts-str", lambda: _compat().Animator(fmts="m--"), TypeError,
+        r"fmts must be a non-empty list of line formats such as \['-', 'm--'\], got 'm--'"),
+    bad("torch-Animator-add-lengths", lambda: _compat().Animator().add([1, 2], [0.1, 0.2, 0.3]), ValueError,
+        r"Animator\.add: x has 2 values but y has 3; pass one x for all curves or one per curve"),
+    bad("torch-cpu_autocast-str", _with_cpu_autocast("bf16"), TypeError,
+        r"d2l\.cpu_autocast must be None \(float32, as the book\) or a floating-point "
+        r"torch\.dtype \(the dtype object, not its name\), got 'bf16'"),
+    bad("torch-cpu_autocast-int-dtype", _with_cpu_autocast(torch.int8), TypeError,
+        r"d2l\.cpu_autocast must be None .*got torch\.int8"),
+    bad("torch-evaluate_accuracy-shape", lambda: _compat().evaluate_accuracy(nn.Linear(4, 3),
+        d2l.load_array((F32, Y6.long()), 3)), ValueError,
+        r"evaluate_accuracy: net cannot take a batch X of shape \(3, 2\): .*The model's first layer "
+        r"must fit the data"),
+    bad("torch-evaluate_accuracy-function-shape", lambda: _compat().evaluate_accuracy(
+        lambda X: X @ torch.ones(4, 3), d2l.load_array((F32, Y6.long()), 3)), ValueError,
+        r"evaluate_accuracy: net cannot take a batch X of shape \(3, 2\)"),
+    bad("torch-evaluate_accuracy_gpu-shape", lambda: _compat().evaluate_accuracy_gpu(nn.Linear(4, 3),
+        d2l.load_array((F32, Y6.long()), 3)), ValueError,
+        r"evaluate_accuracy_gpu: net cannot take a batch X of shape \(3, 2\)"),
+    bad("torch-predict_ch3-n-zero", lambda: _compat().predict_ch3(_FLAT, _IMAGES8, n=0), ValueError,
+        r"n must be the number of images to show, an int ≥ 1, got 0"),
+    bad("torch-predict_ch3-n-negative", lambda: _compat().predict_ch3(_FLAT, _IMAGES8, n=-1), ValueError,
+        r"n must be the number of images to show, an int ≥ 1, got -1"),
+    bad("torch-predict_ch3-n-above-batch", lambda: _compat().predict_ch3(_FLAT, _IMAGES8, n=300),
+        ValueError, r"n=300 is more than test_iter's first batch holds \(8 images\); pass n ≤ 8, or "
+        r"load the data with a larger batch_size"),
+    bad("torch-predict_ch3-rgb", lambda: _compat().predict_ch3(_FLAT, d2l.load_array((torch.rand(
+        2, 3, 4, 4), torch.zeros(2, dtype=torch.long)), 2), n=2), ValueError,
+        r"predict_ch3 shows one-channel images: the batch must be \(n, 1, H, W\), \(n, H, W\) or "
+        r"\(n, 784\), got \(2, 3, 4, 4\)"),
+    bad("torch-predict_ch3-net-shape", lambda: _compat().predict_ch3(nn.Linear(3, 10), _IMAGES8, n=2),
+        ValueError, r"predict_ch3: net cannot take a batch X of shape \(8, 1, 28, 28\)"),
+    bad("torch-Accumulator-index", lambda: _compat().Accumulator(2)[5], IndexError,
+        r"Accumulator has 2 sums \(indices 0 to 1\), got index 5; create it with Accumulator\(n\)"),
+    bad("torch-reshape-list", lambda: _compat().reshape([1, 2, 3, 4], (2, 2)), TypeError,
+        r"d2l\.reshape: x must be a torch\.Tensor, got list; make one with d2l\.tensor\(x\)"),
+    bad("torch-size-str", lambda: _compat().size("abc"), TypeError,
+        r"d2l\.size: x must be a torch\.Tensor, got str"),
+    bad("torch-astype-list", lambda: _compat().astype([1, 2], torch.float32), TypeError,
+        r"d2l\.astype: x must be a torch\.Tensor, got list"),
+    bad("torch-astype-unknown-name", lambda: _compat().astype(torch.ones(2), "float33"), TypeError,
+        r"d2l\.astype: 'float33' is not a dtype; pass one such as torch\.float32 \(d2l\.float32\) "
+        r"or its name, 'float32'"),
 ]
 
-CASES = [*CONFIG, *OPS_LINEAR, *DATA, *TRAIN, *REPORTING, *CHAPTER_OPS, *OPS_CLASSIFY,
+CASES = [*CONFIG, *OPS_LINEAR, *DATA, *TRAIN, *REPORTING, *OPS_CLASSIFY,
          *OPS_MLP, *DATA_KFOLD, *OPS_CONV, *OPS_NORM, *MODELS, *PLOT, *DISTRIBUTED,
          *TORCH_COMPAT]
 
@@ -946,7 +1055,7 @@ def test_bad_input(call: Callable[[], Any], error: type[Exception], message: str
     monkeypatch.chdir(tmp_path)  # a row that wrongly wrote a file would write it here
     with pytest.raises(error) as info:
         call()
-    assert type(info.value) is error or isinstance(info.value, error)
+    assert type(info.value) is error, f"raised {type(info.value).__name__}, not {error.__name__}"
     assert re.search(message, str(info.value)), f"message: {info.value}"
 
 

@@ -9,7 +9,10 @@ timeout; the ports are free ones on 127.0.0.1.
 from __future__ import annotations
 
 import os
+import re
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -67,8 +70,20 @@ def test_single_process_context_starts_nothing(monkeypatch: pytest.MonkeyPatch) 
     assert ctx == distributed.Context() and not ctx.enabled and ctx.is_main
     assert not torch.distributed.is_initialized()
     assert distributed.is_main_process()
-    monkeypatch.setenv("RANK", "1")
-    assert not distributed.is_main_process()
+    monkeypatch.setenv("RANK", "1")  # a stray RANK is refused, as fit refuses it, not obeyed
+    with pytest.raises(ValueError, match=r"torchrun's variables are incomplete: RANK set but"):
+        distributed.is_main_process()
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(ValueError, match=r"incomplete"):
+        distributed.is_main_process()
+    for k, v in FULL.items():
+        monkeypatch.setenv(k, v)
+    assert not distributed.is_main_process()  # rank 1 of a complete launch
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    assert distributed.is_main_process()
+    for k in d2l.config.TORCHRUN_VARIABLES:
+        monkeypatch.delenv(k)
     assert distributed.all_reduce_sum([1.5, 2]) == [1.5, 2]
 
 
@@ -315,3 +330,76 @@ def test_a_failing_rank_stops_the_other(tmp_path: Path) -> None:
     with pytest.raises(mp.ProcessRaisedException, match=r"(?s)ValueError: rank 1 fails on purpose"):
         _run_pair(tmp_path, "fail")
     assert time.monotonic() - start < TIMEOUT
+
+
+# --- the rendezvous: no launch waits without saying so, or forever ---------------------------
+
+_CONTEXT = ("import sys\nfrom d2lcore import distributed\nprint('ready', flush=True)\n"
+            "sys.stdin.readline()\n"
+            "try:\n    distributed.context()\nexcept RuntimeError as e:\n    print(e)\n")
+
+
+def _launch(rank: int, port: int, world: int = 2) -> subprocess.Popen[str]:
+    """A process with torchrun's variables (and a 2 s rendezvous timeout) that, once it has
+    printed "ready" and read a line, starts its process group and prints the error it gets."""
+    env = {**os.environ, "RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_RANK": "0",
+           "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "D2LCORE_DIST_TIMEOUT": "2",
+           "TORCH_CPP_LOG_LEVEL": "FATAL"}  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-c", _CONTEXT], env=env, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    return proc
+
+
+def _finish(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """Let ``proc`` start its group; its output, or a failure after 60 s."""
+    try:
+        return proc.communicate("go\n", timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail("the process still waited after 60 s (a hang)")
+
+
+def test_rank0_alone_says_it_waits_then_names_the_launch() -> None:
+    port = _free_port()
+    out, err = _finish(_launch(0, port))
+    assert f"rank 0 waiting for 2 processes at 127.0.0.1:{port}" in err
+    assert re.search(
+        rf"did not all meet: rank 0 waited 2 s at 127\.0\.0\.1:{port} for 2 processes "
+        rf"\(WORLD_SIZE=2, RANK=0, MASTER_ADDR=127\.0\.0\.1, MASTER_PORT={port}\); start the other "
+        r"processes \(RANK=1\).*D2LCORE_DIST_TIMEOUT", out), out + err
+
+
+def test_rank1_without_rank0_names_the_launch() -> None:
+    port = _free_port()
+    out, err = _finish(_launch(1, port))
+    assert f"rank 1 connecting to rank 0 at 127.0.0.1:{port}" in err
+    assert re.search(
+        rf"rank 1 could not reach rank 0 at 127\.0\.0\.1:{port} within 2 s \(WORLD_SIZE=2, RANK=1, "
+        rf"MASTER_ADDR=127\.0\.0\.1, MASTER_PORT={port}\); start the process with RANK=0", out), out + err
+
+
+def test_two_rank0_processes_name_the_busy_port() -> None:
+    port = _free_port()
+    pair = [_launch(0, port), _launch(0, port)]  # both imported and ready
+    for proc in pair:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    outs = sorted(_finish(proc)[0] for proc in pair)  # whichever listened first waits, alone
+    assert re.search(rf"^MASTER_PORT is busy, or two processes have RANK=0: rank 0 cannot listen "
+                     rf"at 127\.0\.0\.1:{port} \(WORLD_SIZE=2, RANK=0", outs[0]), outs
+    assert outs[1].startswith("the processes of this launch did not all meet: rank 0 waited 2 s"), outs
+
+
+def test_rendezvous_timeout_is_read_in_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("D2LCORE_DIST_TIMEOUT", raising=False)
+    assert d2l.config.dist_timeout() == 120.0
+    monkeypatch.setenv("D2LCORE_DIST_TIMEOUT", " 7.5 ")
+    assert d2l.config.dist_timeout() == 7.5
+    for raw in ("0", "-3", "soon", "inf", "nan"):
+        monkeypatch.setenv("D2LCORE_DIST_TIMEOUT", raw)
+        with pytest.raises(ValueError, match=rf"D2LCORE_DIST_TIMEOUT must be a number of seconds > 0 "
+                                             rf"\(e\.g\. 120\), got '{raw}'"):
+            d2l.config.dist_timeout()

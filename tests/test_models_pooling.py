@@ -262,3 +262,25 @@ def test_importing_d2lcore_needs_no_private_torch_name() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           timeout=300)  # fmt: skip
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_fast_pooling_switches_exact_avgpool2d_in_place() -> None:
+    class MyPool(nn.AvgPool2d):
+        pass
+
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AvgPool2d(2, 2), nn.Sequential(nn.AvgPool2d(2)),
+                        MyPool(2), nn.MaxPool2d(2))
+    before, pool = repr(net), net[1]
+    state = net.state_dict()
+    assert d2l.fast_pooling(net) == 2
+    assert type(net[1]) is AvgPool2d and type(net[2][0]) is AvgPool2d
+    assert net[1] is pool and repr(net) == before  # the same objects, printed as before
+    assert type(net[3]) is MyPool and type(net[4]) is nn.MaxPool2d  # subclasses left alone
+    assert net.state_dict().keys() == state.keys()
+    assert d2l.fast_pooling(net) == 0  # nothing left to switch
+
+
+def test_built_from_torch_nn() -> None:
+    assert d2l.built_from_torch_nn(nn.Sequential(nn.Conv2d(1, 2, 3), AvgPool2d(2), nn.Flatten()))
+    assert not d2l.built_from_torch_nn(d2l.LeNet())  # a model class of its own counts as hand-written
+    assert not d2l.built_from_torch_nn(nn.Sequential(nn.Linear(2, 2), d2l.BatchNorm(2, num_dims=2)))

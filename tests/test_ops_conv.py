@@ -136,6 +136,24 @@ def test_pool2d_matches_torch_values_and_gradients(problem: dict, mode: str) -> 
         assert torch.allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
+@conv_settings
+@given(pool_problems())
+def test_max_pool_gives_a_tied_maximum_all_of_the_gradient_as_torch(problem: dict) -> None:
+    """Windows full of tied maxima (values in {0, 1, 2}): F.max_pool2d routes each window's
+    gradient to one of them, and so must pool2d (amax would split it evenly)."""
+    X = problem["X"].detach().round().clamp(0, 2).requires_grad_()
+    k, s, p = problem["pool_size"], problem["stride"], problem["padding"]
+    Y, expected = d2l.pool2d(X, k, s, p), F.max_pool2d(X, k, s, p)
+    ours, theirs = _grads(Y, [X])[0], _grads(expected, [X])[0]
+    assert torch.allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_max_pool_tie_in_one_window() -> None:
+    X = torch.ones(1, 1, 2, 2, requires_grad=True)
+    d2l.pool2d(X, 2).sum().backward()
+    assert X.grad.tolist() == [[[[1.0, 0.0], [0.0, 0.0]]]]  # all to the first, not 0.25 each
+
+
 def test_pool2d_book_example_and_default_stride() -> None:
     X = torch.arange(9.0).reshape(3, 3)
     assert torch.equal(d2l.pool2d(X, 2), torch.tensor([[4.0]]))  # stride defaults to 2

@@ -22,7 +22,7 @@ def _train(callback: d2l.Progress, epochs: int = 3) -> d2l.History:
     net = nn.Linear(2, 3)
     return d2l.fit(net, d2l.load_array((X, y), 30), nn.CrossEntropyLoss(), epochs,
                    torch.optim.SGD(net.parameters(), lr=0.5),
-                   test_iter=d2l.load_array((X, y), 45, False), callback=callback)
+                   test_iter=d2l.load_array((X, y), 45, False), parts=[callback])
 
 
 def test_not_in_a_notebook_here() -> None:
@@ -60,7 +60,7 @@ def test_regression_lines_show_the_test_loss() -> None:
     net = nn.Linear(1, 1)
     d2l.fit(net, d2l.load_array((X, y), 10), nn.MSELoss(), 2,
             torch.optim.SGD(net.parameters(), lr=0.1),
-            test_iter=d2l.load_array((X, y), 50, False), callback=d2l.Progress(stream=stream))
+            test_iter=d2l.load_array((X, y), 50, False), parts=[d2l.Progress(stream=stream)])
     text = stream.getvalue()
     assert "test loss" in text and "acc" not in text
 
@@ -165,3 +165,36 @@ def test_pages_print_the_summary_once() -> None:
     assert len(cells) >= 10  # the training cells were found
     twice = [name for name, cell in cells if re.search(r"print\([^)]*\.summary\(\)", cell)]
     assert twice == [], f"cells that print the summary Progress already printed: {twice}"
+
+
+def test_summary_false_prints_the_epochs_but_no_summary_line() -> None:
+    stream = io.StringIO()
+    history = _train(d2l.Progress(stream=stream, summary=False), epochs=2)
+    text = stream.getvalue()
+    assert "epoch 2/2, loss" in text
+    assert history.summary() not in text
+    stream = io.StringIO()
+    history = _train(d2l.Progress(stream=stream), epochs=2)  # the default prints it
+    assert stream.getvalue().rstrip().endswith(history.summary())
+
+
+def test_live_figure_displays_once_then_replaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    import IPython.display
+
+    log: list[tuple[str, object]] = []
+
+    class Handle:
+        def update(self, obj: object) -> None:
+            log.append(("update", obj))
+
+    def display(obj: object, display_id: bool = False) -> Handle:
+        assert display_id is True  # a handle is asked for, so the next show replaces it
+        log.append(("display", obj))
+        return Handle()
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    figure = d2l.LiveFigure()
+    figure.show("first")
+    figure.show("second")
+    figure.show("third")
+    assert log == [("display", "first"), ("update", "second"), ("update", "third")]

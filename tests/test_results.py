@@ -93,3 +93,45 @@ def test_a_torch_device_is_recorded_by_name(tmp_path: Path, quick_mode: None) ->
 
     path = d2l.record("6.6", "LeNet", _history([0.5]), device=torch.device("cpu"), directory=tmp_path)
     assert json.loads(path.read_text())["device"] == "cpu"
+
+
+# --- the registry of the book's numbers (chapters/sources.yml) -----------------------------
+
+def test_book_numbers_reads_the_registry() -> None:
+    numbers = d2l.book_numbers()
+    lenet = numbers["6.6/test-acc"]
+    assert (lenet.value, lenet.section, lenet.source) == (0.779, "6.6", "printed")
+    assert "test acc 0.779" in lenet.quote and not lenet.approximate
+    assert numbers["3.6/test-acc"].approximate  # read off a figure
+    assert d2l.book_number("7.6/test-acc") == 0.893
+
+
+def test_book_number_finds_the_registry_from_a_page_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parents[1] / "chapters" / "ch06_convolutional_networks")
+    assert d2l.book_number("6.6/test-acc") == 0.779
+    monkeypatch.chdir(tmp_path)  # outside the checkout: found beside the d2lcore package
+    assert d2l.book_number("6.6/test-acc") == 0.779
+
+
+def test_book_number_unknown_key_names_the_known_ones() -> None:
+    with pytest.raises(KeyError, match=r"'6\.6/test-loss' is not in the registry.*6\.6/test-acc"):
+        d2l.book_number("6.6/test-loss")
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("value: '0.8'\n  section: '6.6'\n  source: figure", r"value must be a number"),
+    ("value: 0.8\n  section: '7.1'\n  source: figure", r"section must be a string like '6\.6' that starts the key"),
+    ("value: 0.8\n  section: '6.6'\n  source: blog", r"source must be one of"),
+    ("value: 0.8\n  section: '6.6'\n  source: printed", r"a printed number needs a quote that contains 0\.8"),
+    ("value: 0.779\n  section: '6.6'\n  source: printed\n  quote: 'test acc 0.7791'", r"needs a quote that contains 0\.779"),
+    ("value: 0.8\n  section: '6.6'\n  source: figure\n  url: x", r"must have value, section, source"),
+], ids=["value", "section", "source", "no-quote", "quote-differs", "unknown-field"])
+def test_book_numbers_rejects_a_bad_entry(tmp_path: Path, entry: str, message: str) -> None:
+    path = tmp_path / "sources.yml"
+    path.write_text(f"6.6/test-acc:\n  {entry}\n")
+    with pytest.raises(ValueError, match=message):
+        d2l.book_numbers(path)
+    good = tmp_path / "good.yml"
+    good.write_text("6.6/test-acc:\n  value: 0.779\n  section: '6.6'\n  source: printed\n"
+                    "  quote: 'loss 0.469, train acc 0.823, test acc 0.779'\n")
+    assert d2l.book_number("6.6/test-acc", good) == 0.779

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import redirect_stdout
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
@@ -391,9 +392,9 @@ def test_predict_ch3_shows_true_and_predicted_labels() -> None:
 
 def test_try_gpu_and_try_all_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
-    monkeypatch.setattr(d2l, "_mps_available", lambda: False)
+    monkeypatch.setattr(d2lcore.config, "mps_available", lambda: False)
     assert d2l.try_gpu() == torch.device("cpu") and d2l.try_all_gpus() == [torch.device("cpu")]
-    monkeypatch.setattr(d2l, "_mps_available", lambda: True)
+    monkeypatch.setattr(d2lcore.config, "mps_available", lambda: True)
     assert d2l.try_gpu() == torch.device("mps") and d2l.try_gpu(1) == torch.device("cpu")
     assert d2l.try_all_gpus() == [torch.device("mps")]
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
@@ -529,3 +530,81 @@ def test_chapter7_bn_lenet_with_train_ch6(quick_mode: None, data_root: object) -
     assert h.final.test_acc > 0.5  # batch norm makes lr 1.0 work from the first epoch
     d2l.predict_ch3(net, test_iter)
     assert len(plt.gcf().axes) == 6
+
+
+# --- what #23 found unclear or silent ------------------------------------------------------------
+
+
+def test_animator_takes_one_legend_name_and_cycles_formats() -> None:
+    anim = d2l.Animator(legend="train loss", fmts=("-", "m--"))
+    anim.add(1, (0.5, 0.4, 0.3))  # three curves, two formats: the first format comes back
+    ax = anim.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train loss"]
+    assert len(ax.lines) == 3
+    assert [line.get_linestyle() for line in ax.lines] == ["-", "--", "-"]
+    anim.add(2, (0.4, 0.3, 0.2, 0.1))  # a fourth curve starting later is drawn too
+    assert anim.Y == [[0.5, 0.4], [0.4, 0.3], [0.3, 0.2], [0.1]] and len(ax.lines) == 4
+
+
+def test_predict_ch3_uses_the_images_own_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[tuple[int, ...]] = []
+    monkeypatch.setattr(d2l, "show_images", lambda imgs, r, c, titles=None: shown.append(tuple(imgs.shape)))
+    y = torch.arange(4)
+    net32 = nn.Sequential(nn.Flatten(), nn.Linear(32 * 32, 10))
+    d2l.predict_ch3(net32, d2l.load_array((torch.rand(4, 1, 32, 32), y), 4, is_train=False), n=3)
+    flat = nn.Linear(784, 10)  # the book's §3.6 loaders of flattened rows
+    d2l.predict_ch3(flat, d2l.load_array((torch.rand(4, 784), y), 4, is_train=False), n=4)
+    assert shown == [(3, 32, 32), (4, 28, 28)]
+
+
+def test_accumulator_index_and_tensor_aliases() -> None:
+    acc = d2l.Accumulator(2)
+    acc.add(1, 2)
+    assert acc[1] == 2.0 and acc[-1] == 2.0 and acc[0:2] == [1.0, 2.0]
+    x = torch.tensor([1, 2])
+    assert d2l.astype(x, "float32").dtype == torch.float32  # NumPy's habit, a dtype's name
+    assert d2l.astype(x, "torch.float64").dtype == torch.float64
+    assert d2l.astype(x, "torch.FloatTensor").dtype == torch.float32  # x.type's own form
+    assert d2l.astype(x, torch.float16).dtype == torch.float16
+
+
+def test_evaluate_accuracy_still_takes_functions_and_modules() -> None:
+    X, y = torch.eye(3), torch.arange(3)
+    it = d2l.load_array((X, y), 3, is_train=False)
+    assert d2l.evaluate_accuracy(lambda X: X, it) == 1.0
+    net = nn.Linear(3, 3)
+    with torch.no_grad():
+        net.weight.copy_(torch.eye(3))
+        net.bias.zero_()
+    assert d2l.evaluate_accuracy(net, it) == 1.0
+    assert not net._forward_hooks and not net._forward_pre_hooks  # the watching hooks are gone
+
+
+def test_train_ch6_checks_cpu_autocast_where_it_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    it = d2l.load_array((torch.rand(6, 2), torch.zeros(6, dtype=torch.long)), 3)
+    monkeypatch.setattr(d2l, "cpu_autocast", "bf16")
+    with pytest.raises(TypeError, match=r"d2l\.cpu_autocast must be None"):
+        d2l.train_ch6(nn.Linear(2, 3), it, it, 1, 0.1, "cpu")
+    monkeypatch.setattr(d2l, "cpu_autocast", None)
+    d2l.train_ch6(nn.Linear(2, 3), it, it, 1, 0.1, "cpu")  # None: float32, as the book
+
+
+def test_the_adapter_uses_no_private_name_of_another_module() -> None:
+    """d2lcore.torch is a thin adapter (#22): what it needs from d2lcore is public there."""
+    import ast
+
+    tree = ast.parse(Path(d2l.__file__).read_text(encoding="utf-8"))
+    imported_modules = set()
+    private = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            for alias in node.names:
+                if node.module is None:  # from . import config
+                    imported_modules.add(alias.asname or alias.name)
+                if alias.name.startswith("_"):
+                    private.append(f"{node.module}.{alias.name}")
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in imported_modules and node.attr.startswith("_")):
+            private.append(f"{node.value.id}.{node.attr}")
+    assert imported_modules and private == []

@@ -57,19 +57,11 @@ class _FileSpec:
 
 
 _IMAGES, _LABELS = 0x00000803, 0x00000801
-_FILES = {
-    ("train", "images"): _FileSpec("train-images-idx3-ubyte", _IMAGES, 60000, 47040016,
-        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-        "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-    ("train", "labels"): _FileSpec("train-labels-idx1-ubyte", _LABELS, 60000, 60008,
-        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-        "25c81989df183df01b3e8a0aad5dffbe"),
-    ("test", "images"): _FileSpec("t10k-images-idx3-ubyte", _IMAGES, 10000, 7840016,
-        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-        "bef4ecab320f06d8554ea6380940ec79"),
-    ("test", "labels"): _FileSpec("t10k-labels-idx1-ubyte", _LABELS, 10000, 10008,
-        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-        "bb300cfdad3c16e7a12a480ee83cd310"),
+_FILES = {  # (split, kind): file name, magic number, count, size in bytes, SHA-256, MD5 of the .gz
+    ("train", "images"): _FileSpec("train-images-idx3-ubyte", _IMAGES, 60000, 47040016, "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+    ("train", "labels"): _FileSpec("train-labels-idx1-ubyte", _LABELS, 60000, 60008, "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", "25c81989df183df01b3e8a0aad5dffbe"),
+    ("test", "images"): _FileSpec("t10k-images-idx3-ubyte", _IMAGES, 10000, 7840016, "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", "bef4ecab320f06d8554ea6380940ec79"),
+    ("test", "labels"): _FileSpec("t10k-labels-idx1-ubyte", _LABELS, 10000, 10008, "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", "bb300cfdad3c16e7a12a480ee83cd310"),
 }  # fmt: skip
 
 
@@ -293,6 +285,12 @@ def load_fashion_mnist(
     batch costs about what gathering float32 rows did (benchmarks/README.md). By default the
     quick mode keeps the first 10% of each split (:func:`d2lcore.config.num_examples`);
     ``num_train``/``num_test`` override that.
+
+    Each raw file's SHA-256 is checked on its first read in a process; later reads in the same
+    process trust a file whose size and modification time are unchanged. A file rewritten in
+    place with the same size and its old modification time restored is therefore served
+    without a new checksum until the process restarts (its size and IDX header are still
+    checked; a new Python process checks the checksum again).
     """
     validate.positive_int("batch_size", batch_size)
     validate.boolean("download", download)

@@ -60,8 +60,13 @@ def k_fold(
     Use it as ``for (X_tr, y_tr), (X_va, y_va) in k_fold(X, y, 5): ...``, train on the first
     pair, validate on the second, and average the K training and validation errors.
     """
-    validate.tensor("X", X)
-    validate.tensor("y", y)
+    for name, t in (("X", X), ("y", y)):
+        validate.tensor(name, t)
+        if t.ndim == 0:  # type: ignore[union-attr]
+            raise ValueError(
+                f"{name} must hold one example per row (dimension 0), got a 0-d tensor (a single "
+                f"number); stack the examples into one tensor, e.g. torch.stack(examples)"
+            )
     validate.same_size("X", X, "y", y)
     if len(X) == 0:
         raise ValueError("X is empty: K-fold cross-validation needs at least k examples")

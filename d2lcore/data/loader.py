@@ -93,8 +93,7 @@ class ArrayLoader:
                     f"{name} must be a function of a feature batch (or None), got "
                     f"{type(fn).__name__}"
                 )
-        if not isinstance(shuffle, bool):
-            raise TypeError(f"shuffle must be True or False, got {shuffle!r} ({type(shuffle).__name__})")
+        shuffle = bool(validate.boolean("shuffle", shuffle))
         self.features = features
         self.labels = labels
         self.batch_size = validate.positive_int("batch_size", batch_size)

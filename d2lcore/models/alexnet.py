@@ -6,12 +6,26 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._common import check_args, check_images, explain_failure, feature_shape, init_weights, scale
+from .scaffold import (
+    SMALL_STEM,
+    ImageClassifier,
+    classifier_head,
+    conv_stack,
+    init_weights,
+)
 
-__all__ = ["AlexNet"]
+__all__ = ["ALEXNET_CONFIG", "AlexNet"]
+
+#: The book's feature extractor, torchvision-style: ``(out_channels, kernel, stride, padding)``
+#: is a conv followed by ReLU, ``"M"`` a 3×3 stride-2 max-pool (§7.1).
+ALEXNET_CONFIG: tuple[tuple[int, int, int, int] | str, ...] = (
+    (96, 11, 4, 1), "M",
+    (256, 5, 1, 2), "M",
+    (384, 3, 1, 1), (384, 3, 1, 1), (256, 3, 1, 1), "M",
+)  # fmt: skip
 
 
-class AlexNet(nn.Module):
+class AlexNet(ImageClassifier):
     """AlexNet as in the book (§7.1): at ``width=1`` and ``resolution=224`` it has 96, 256,
     384, 384 and 256 channels, an 11×11 stride-4 first conv and 4096-unit hidden layers.
 
@@ -20,57 +34,19 @@ class AlexNet(nn.Module):
     stride-1 conv, so that 28×28 images keep enough resolution for the three max-pools.
     """
 
-    def __init__(
-        self,
-        num_classes: int = 10,
-        in_channels: int = 1,
-        *,
-        resolution: int = 224,
-        width: float = 1.0,
-        hidden: int = 4096,
-        dropout: float = 0.5,
-        small_stem: bool = False,
-    ) -> None:
-        super().__init__()
-        w = check_args(num_classes, width, in_channels=in_channels, small_stem=small_stem,
-                       hidden=hidden, dropout=dropout)  # fmt: skip
-        c1, c2, c3, c4, c5 = (scale(c, w) for c in (96, 256, 384, 384, 256))
-        stem = (3, 1, 1) if small_stem else (11, 4, 1)  # kernel, stride, padding
-        self.features = nn.Sequential(
-            nn.Conv2d(in_channels, c1, kernel_size=stem[0], stride=stem[1], padding=stem[2]),
-            nn.ReLU(inplace=True),
-            nn.MaxPool2d(kernel_size=3, stride=2),
-            nn.Conv2d(c1, c2, kernel_size=5, padding=2),
-            nn.ReLU(inplace=True),
-            nn.MaxPool2d(kernel_size=3, stride=2),
-            nn.Conv2d(c2, c3, kernel_size=3, padding=1),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(c3, c4, kernel_size=3, padding=1),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(c4, c5, kernel_size=3, padding=1),
-            nn.ReLU(inplace=True),
-            nn.MaxPool2d(kernel_size=3, stride=2),
-        )
-        c, h, w_ = feature_shape(self.features, in_channels, resolution, "AlexNet")
-        self.classifier = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(c * h * w_, hidden),
-            nn.ReLU(inplace=True),
-            nn.Dropout(dropout),
-            nn.Linear(hidden, hidden),
-            nn.ReLU(inplace=True),
-            nn.Dropout(dropout),
-            nn.Linear(hidden, num_classes),
-        )
-        self.in_channels, self.resolution, self.small_stem = in_channels, resolution, small_stem
+    fixed_resolution = True
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, *, resolution: int = 224,
+                 width: float = 1.0, hidden: int = 4096, dropout: float = 0.5,
+                 small_stem: bool = False) -> None:  # fmt: skip
+        super().__init__(num_classes, in_channels, width, small_stem=small_stem, hidden=hidden,
+                         dropout=dropout)  # fmt: skip
+        stem = SMALL_STEM if small_stem else None
+        self.features = nn.Sequential(*conv_stack(ALEXNET_CONFIG, in_channels, self.width, stem))
+        h, w = self.setup(("features",), resolution)
+        c = [m for m in self.features if isinstance(m, nn.Conv2d)][-1].out_channels
+        self.classifier = classifier_head(c * h * w, hidden, num_classes, dropout)
         init_weights(self)
 
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_images("AlexNet", X, self.in_channels)
-        try:
-            return self.classifier(self.features(X))
-        except (RuntimeError, ValueError) as err:
-            clear = explain_failure(self, X, err, self.resolution, fixed=True)
-            if clear is None:
-                raise
-            raise clear from None
+    def forward_unchecked(self, X: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(X))

@@ -9,9 +9,10 @@ import torch
 from torch import nn
 
 from .. import validate
-from ._common import check_args, check_images, explain_failure, feature_shape, init_weights, scale
+from . import scaffold
+from .scaffold import SMALL_STEM, ImageClassifier, init_weights, scale
 
-__all__ = ["Inception", "GoogLeNet", "INCEPTION_CONFIGS"]
+__all__ = ["Inception", "GoogLeNet", "INCEPTION_CONFIGS", "GOOGLENET_STAGES"]
 
 #: The nine Inception blocks of the book (§7.4) as (c1, (c2a, c2b), (c3a, c3b), c4), in stage
 #: order: two in stage 3, five in stage 4, two in stage 5.
@@ -26,7 +27,8 @@ INCEPTION_CONFIGS: tuple[tuple[int, tuple[int, int], tuple[int, int], int], ...]
     (256, (160, 320), (32, 128), 128),
     (384, (192, 384), (48, 128), 128),
 )
-_STAGES = (2, 5, 2)
+#: How many of :data:`INCEPTION_CONFIGS` each of the stages b3, b4 and b5 stacks.
+GOOGLENET_STAGES = (2, 5, 2)
 
 
 class Inception(nn.Module):
@@ -65,8 +67,14 @@ class Inception(nn.Module):
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return torch.cat([self.branch1(X), self.branch2(X), self.branch3(X), self.branch4(X)], dim=1)
 
+    def spatial_size(self, size: scaffold.Size, visit: object = None) -> scaffold.Size:
+        """The output height and width (see :func:`~d2lcore.models.scaffold.spatial_size`):
+        the four paths run side by side, so the smallest of them."""
+        sizes = [scaffold.spatial_size(b, size, visit) for b in (self.branch1, self.branch2, self.branch3, self.branch4)]  # type: ignore[arg-type]
+        return min(s[0] for s in sizes), min(s[1] for s in sizes)
 
-class GoogLeNet(nn.Module):
+
+class GoogLeNet(ImageClassifier):
     """GoogLeNet as in the book (§7.4): stages ``b1``–``b5`` (a 7×7 stride-2 conv; a 1×1 and a
     3×3 conv; 2, 5 and 2 Inception blocks), each of b1–b4 ended by a 3×3 stride-2 max-pool,
     global average pooling and one FC layer. The book trains it on 96×96 images.
@@ -76,20 +84,12 @@ class GoogLeNet(nn.Module):
     checked.
     """
 
-    def __init__(
-        self,
-        num_classes: int = 10,
-        in_channels: int = 1,
-        *,
-        resolution: int = 96,
-        width: float = 1.0,
-        small_stem: bool = False,
-    ) -> None:
-        super().__init__()
-        w = check_args(num_classes, width, in_channels=in_channels, small_stem=small_stem)
-        s = lambda c: scale(c, w)  # noqa: E731
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, *, resolution: int = 96,
+                 width: float = 1.0, small_stem: bool = False) -> None:  # fmt: skip
+        super().__init__(num_classes, in_channels, width, small_stem=small_stem)
+        s = lambda c: scale(c, self.width)  # noqa: E731
         pool = lambda: nn.MaxPool2d(kernel_size=3, stride=2, padding=1)  # noqa: E731
-        stem = (3, 1, 1) if small_stem else (7, 2, 3)  # kernel, stride, padding
+        stem = SMALL_STEM if small_stem else (7, 2, 3)  # kernel, stride, padding
         self.b1 = nn.Sequential(
             nn.Conv2d(in_channels, s(64), kernel_size=stem[0], stride=stem[1], padding=stem[2]),
             nn.ReLU(inplace=True), pool(),
@@ -100,7 +100,7 @@ class GoogLeNet(nn.Module):
         )  # fmt: skip
         stages: list[nn.Sequential] = []
         c_in, i = s(192), 0
-        for n in _STAGES:
+        for n in GOOGLENET_STAGES:
             blocks: list[nn.Module] = []
             for c1, c2, c3, c4 in INCEPTION_CONFIGS[i : i + n]:
                 block = Inception(c_in, s(c1), (s(c2[0]), s(c2[1])), (s(c3[0]), s(c3[1])), s(c4))
@@ -112,16 +112,8 @@ class GoogLeNet(nn.Module):
         self.b4 = nn.Sequential(*stages[1], pool())
         self.b5 = nn.Sequential(*stages[2], nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
         self.fc = nn.Linear(c_in, num_classes)
-        feature_shape(nn.Sequential(self.b1, self.b2, self.b3, self.b4), in_channels, resolution, "GoogLeNet")
-        self.in_channels, self.resolution, self.small_stem = in_channels, resolution, small_stem
+        self.setup(("b1", "b2", "b3", "b4", "b5"), resolution)
         init_weights(self)
 
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_images("GoogLeNet", X, self.in_channels)
-        try:
-            return self.fc(self.b5(self.b4(self.b3(self.b2(self.b1(X))))))
-        except (RuntimeError, ValueError) as err:
-            clear = explain_failure(self, X, err, self.resolution, fixed=False)
-            if clear is None:
-                raise
-            raise clear from None
+    def forward_unchecked(self, X: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.b5(self.b4(self.b3(self.b2(self.b1(X))))))

@@ -9,14 +9,25 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from .. import validate
 from .pooling import AvgPool2d
+from .scaffold import spatial_size
 
-__all__ = ["LeNet"]
+__all__ = ["LENET_CONFIG", "LeNet"]
+
+#: The book's LeNet-5 (§6.6), torchvision-style: the input side, each conv stage as
+#: ``(out_channels, kernel, padding)`` (followed by the activation and a 2×2 stride-2 pool),
+#: then the hidden fully-connected widths (each followed by the activation).
+LENET_CONFIG: dict[str, Any] = {
+    "resolution": 28,
+    "convs": ((6, 5, 2), (16, 5, 0)),
+    "hidden": (120, 84),
+}
 
 ModuleFactory = Callable[[], nn.Module]
 _ACTIVATIONS: dict[str, ModuleFactory] = {
@@ -67,24 +78,22 @@ class LeNet(nn.Sequential):
             raise ValueError(f"pool must be one of {sorted(_POOLS)}, got {pool!r}")
         validate.positive_int("num_classes", num_classes)
         Pool = _POOLS[pool]
-        super().__init__(
-            OrderedDict(
-                [
-                    ("conv1", nn.Conv2d(1, 6, kernel_size=5, padding=2)),
-                    ("act1", act()),
-                    ("pool1", Pool(kernel_size=2, stride=2)),
-                    ("conv2", nn.Conv2d(6, 16, kernel_size=5)),
-                    ("act2", act()),
-                    ("pool2", Pool(kernel_size=2, stride=2)),
-                    ("flatten", nn.Flatten()),
-                    ("fc1", nn.Linear(16 * 5 * 5, 120)),
-                    ("act3", act()),
-                    ("fc2", nn.Linear(120, 84)),
-                    ("act4", act()),
-                    ("fc3", nn.Linear(84, num_classes)),
-                ]
-            )
-        )
+        layers: list[tuple[str, nn.Module]] = []
+        c_in = 1
+        for i, (c, k, p) in enumerate(LENET_CONFIG["convs"], start=1):
+            layers += [(f"conv{i}", nn.Conv2d(c_in, c, kernel_size=k, padding=p)), (f"act{i}", act()),
+                       (f"pool{i}", Pool(kernel_size=2, stride=2))]  # fmt: skip
+            c_in = c
+        side = LENET_CONFIG["resolution"]
+        h, w = spatial_size(nn.Sequential(OrderedDict(layers)), (side, side))
+        layers.append(("flatten", nn.Flatten()))
+        d_in = c_in * h * w
+        for i, d in enumerate((*LENET_CONFIG["hidden"], num_classes), start=1):
+            layers.append((f"fc{i}", nn.Linear(d_in, d)))
+            if i <= len(LENET_CONFIG["hidden"]):
+                layers.append((f"act{len(LENET_CONFIG['convs']) + i}", act()))
+            d_in = d
+        super().__init__(OrderedDict(layers))
         for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 nn.init.xavier_uniform_(m.weight)
@@ -132,24 +141,14 @@ class LeNet(nn.Sequential):
             return None
 
     def _walk_sides(self) -> int | None:
-        layers = list(self._modules.values())
-        if "flatten" not in self._modules or not isinstance(self.fc1, nn.Linear):
+        names = list(self._modules)
+        if "flatten" not in names or not isinstance(self.fc1, nn.Linear):
             return None
-        body = layers[: list(self._modules).index("flatten")]
+        body = nn.Sequential(*list(self._modules.values())[: names.index("flatten")])
+        channels = [m.weight.shape[0] for m in body.modules() if getattr(m, "weight", None) is not None
+                    and m.weight.ndim == 4]  # fmt: skip
         for side in range(1, 513):
-            h, c = side, self.conv1.weight.shape[1]
-            for layer in body:
-                k = getattr(layer, "kernel_size", None)
-                if k is None:
-                    continue
-                k, s, p = (v if isinstance(v, int) else v[0] for v in
-                           (k, getattr(layer, "stride", 1) or k, getattr(layer, "padding", 0)))  # fmt: skip
-                h = (h + 2 * p - k) // s + 1
-                weight = getattr(layer, "weight", None)
-                if weight is not None and weight.ndim == 4:
-                    c = weight.shape[0]
-                if h < 1:
-                    break
-            if h >= 1 and c * h * h == self.fc1.in_features:
+            h, w = spatial_size(body, (side, side))
+            if h >= 1 and channels and channels[-1] * h * w == self.fc1.in_features:
                 return side
         return None

@@ -8,9 +8,19 @@ import torch
 from torch import nn
 
 from .. import validate
-from ._common import check_args, check_images, explain_failure, feature_shape, init_weights, scale
+from .scaffold import SMALL_STEM, ImageClassifier, init_weights, scale
 
-__all__ = ["nin_block", "NiN"]
+__all__ = ["NIN_CONFIG", "nin_block", "NiN"]
+
+#: The book's NiN (§7.3), torchvision-style: ``(out_channels, kernel, stride, padding)`` is a
+#: NiN block, ``"M"`` a 3×3 stride-2 max-pool, ``"D"`` dropout; ``None`` channels are one per
+#: class (the last block's output is averaged into the class scores).
+NIN_CONFIG: tuple[tuple[int | None, int, int, int] | str, ...] = (
+    (96, 11, 4, 0), "M",
+    (256, 5, 1, 2), "M",
+    (384, 3, 1, 1), "M", "D",
+    (None, 3, 1, 1),
+)  # fmt: skip
 
 
 def nin_block(in_channels: int, out_channels: int, kernel_size: int, stride: int, padding: int) -> nn.Sequential:
@@ -30,7 +40,7 @@ def nin_block(in_channels: int, out_channels: int, kernel_size: int, stride: int
     )
 
 
-class NiN(nn.Module):
+class NiN(ImageClassifier):
     """NiN as in the book (§7.3): NiN blocks of 96, 256, 384 channels with 3×3 stride-2
     max-pools between them, dropout, a last NiN block with one channel per class, and global
     average pooling (no FC layer).
@@ -40,43 +50,28 @@ class NiN(nn.Module):
     images. ``resolution`` is only checked (the pooled output works at any size).
     """
 
-    def __init__(
-        self,
-        num_classes: int = 10,
-        in_channels: int = 1,
-        *,
-        resolution: int = 224,
-        width: float = 1.0,
-        dropout: float = 0.5,
-        small_stem: bool = False,
-    ) -> None:
-        super().__init__()
-        w = check_args(num_classes, width, in_channels=in_channels, small_stem=small_stem,
-                       dropout=dropout)  # fmt: skip
-        c1, c2, c3 = (scale(c, w) for c in (96, 256, 384))
-        stem = (3, 1, 1) if small_stem else (11, 4, 0)
-        self.features = nn.Sequential(
-            nin_block(in_channels, c1, *stem),
-            nn.MaxPool2d(kernel_size=3, stride=2),
-            nin_block(c1, c2, kernel_size=5, stride=1, padding=2),
-            nn.MaxPool2d(kernel_size=3, stride=2),
-            nin_block(c2, c3, kernel_size=3, stride=1, padding=1),
-            nn.MaxPool2d(kernel_size=3, stride=2),
-            nn.Dropout(dropout),
-            nin_block(c3, num_classes, kernel_size=3, stride=1, padding=1),
-        )
-        feature_shape(self.features, in_channels, resolution, "NiN")
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, *, resolution: int = 224,
+                 width: float = 1.0, dropout: float = 0.5, small_stem: bool = False) -> None:  # fmt: skip
+        super().__init__(num_classes, in_channels, width, small_stem=small_stem, dropout=dropout)
+        layers: list[nn.Module] = []
+        c_in = in_channels
+        for i, item in enumerate(NIN_CONFIG):
+            if item == "M":
+                layers.append(nn.MaxPool2d(kernel_size=3, stride=2))
+            elif item == "D":
+                layers.append(nn.Dropout(dropout))
+            else:
+                c, k, stride, padding = item
+                if i == 0 and small_stem:
+                    k, stride, padding = SMALL_STEM
+                c_out = num_classes if c is None else scale(c, self.width)
+                layers.append(nin_block(c_in, c_out, kernel_size=k, stride=stride, padding=padding))
+                c_in = c_out
+        self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d((1, 1))
         self.flatten = nn.Flatten()
-        self.in_channels, self.resolution, self.small_stem = in_channels, resolution, small_stem
+        self.setup(("features",), resolution)
         init_weights(self)
 
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_images("NiN", X, self.in_channels)
-        try:
-            return self.flatten(self.pool(self.features(X)))
-        except (RuntimeError, ValueError) as err:
-            clear = explain_failure(self, X, err, self.resolution, fixed=False)
-            if clear is None:
-                raise
-            raise clear from None
+    def forward_unchecked(self, X: torch.Tensor) -> torch.Tensor:
+        return self.flatten(self.pool(self.features(X)))

@@ -41,7 +41,7 @@ from torch import nn
 
 from ..precision import cpu_native_bf16
 
-__all__ = ["AvgPool2d"]
+__all__ = ["AvgPool2d", "fast_pooling"]
 
 
 @functools.cache
@@ -143,3 +143,23 @@ class AvgPool2d(nn.AvgPool2d):
         if self._fast(input):
             return _AvgPool2x2.apply(input)
         return super().forward(input)
+
+
+def fast_pooling(net: nn.Module) -> int:
+    """Make every exact ``nn.AvgPool2d`` of ``net`` an :class:`AvgPool2d`, in place, and return
+    how many were switched.
+
+    The switch changes the modules' class only (``m.__class__``): arguments, ``repr``,
+    ``state_dict``, hooks and the module objects themselves stay, so references to them and a
+    model's printout are unchanged; 2×2 windows with stride 2 then take the faster CPU path.
+    Subclasses of ``nn.AvgPool2d`` are left alone (their ``forward`` may differ). What the
+    book's ``train_ch6`` (``from d2lcore import torch as d2l``) does to a CPU model.
+    """
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"net must be an nn.Module, got {type(net).__name__}")
+    count = 0
+    for m in net.modules():
+        if type(m) is nn.AvgPool2d:
+            m.__class__ = AvgPool2d
+            count += 1
+    return count

@@ -10,9 +10,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import validate
-from ._common import check_args, check_images, explain_failure, feature_shape, init_weights, scale
+from . import scaffold
+from .scaffold import SMALL_STEM, ImageClassifier, init_weights, scale
 
-__all__ = ["Residual", "ResNet", "ResNet18"]
+__all__ = ["RESNET_CONFIGS", "RESNET_CHANNELS", "Residual", "ResNet", "ResNet18"]
+
+#: Residual blocks per stage of the ResNets built from basic (two 3×3 conv) blocks (§7.6).
+RESNET_CONFIGS: dict[str, tuple[int, int, int, int]] = {
+    "resnet18": (2, 2, 2, 2),
+    "resnet34": (3, 4, 6, 3),
+}
+#: The channels of the four stages at ``width=1``.
+RESNET_CHANNELS = (64, 128, 256, 512)
 
 
 class Residual(nn.Module):
@@ -44,6 +53,15 @@ class Residual(nn.Module):
         shortcut = self.conv3(X) if self.conv3 is not None else X
         return F.relu(Y + shortcut)
 
+    def spatial_size(self, size: scaffold.Size, visit: object = None) -> scaffold.Size:
+        """The output height and width (see :func:`~d2lcore.models.scaffold.spatial_size`): the
+        two convs and batch norms, side by side with the shortcut."""
+        main = scaffold.spatial_size(nn.Sequential(self.conv1, self.bn1, self.conv2, self.bn2), size, visit)  # type: ignore[arg-type]
+        if self.conv3 is None:
+            return main
+        short = scaffold.spatial_size(self.conv3, size, visit)  # type: ignore[arg-type]
+        return min(main[0], short[0]), min(main[1], short[1])
+
 
 def _stage(in_channels: int, num_channels: int, num_residuals: int, first_stage: bool) -> nn.Sequential:
     """``num_residuals`` residual blocks; all but the first stage halve the resolution and
@@ -57,24 +75,15 @@ def _stage(in_channels: int, num_channels: int, num_residuals: int, first_stage:
     return nn.Sequential(*blocks)
 
 
-class ResNet(nn.Module):
+class ResNet(ImageClassifier):
     """A ResNet of four stages of residual blocks (64, 128, 256, 512 channels at ``width=1``)
     after a 7×7 stride-2 conv, BN, ReLU and 3×3 max-pool (``b1``), then global average
     pooling and one FC layer (§7.6). ``small_stem=True`` uses a 3×3 stride-1 conv without
     the max-pool, for 28×28 images. ``resolution`` is only checked."""
 
-    def __init__(
-        self,
-        num_residuals: Sequence[int],
-        num_classes: int = 10,
-        in_channels: int = 1,
-        *,
-        resolution: int = 96,
-        width: float = 1.0,
-        small_stem: bool = False,
-    ) -> None:
-        super().__init__()
-        w = check_args(num_classes, width, in_channels=in_channels, small_stem=small_stem)
+    def __init__(self, num_residuals: Sequence[int], num_classes: int = 10, in_channels: int = 1, *,
+                 resolution: int = 96, width: float = 1.0, small_stem: bool = False) -> None:  # fmt: skip
+        super().__init__(num_classes, in_channels, width, small_stem=small_stem)
         if isinstance(num_residuals, (str, bytes)) or not isinstance(num_residuals, Sequence):
             raise TypeError(
                 f"num_residuals must give the number of residual blocks of each of the 4 stages, "
@@ -85,11 +94,13 @@ class ResNet(nn.Module):
             raise ValueError(f"num_residuals must give 4 stages, got {tuple(num_residuals)}")
         for n in num_residuals:
             validate.positive_int("num_residuals", n)
-        c = [scale(x, w) for x in (64, 128, 256, 512)]
+        c = [scale(x, self.width) for x in RESNET_CHANNELS]
         if small_stem:
+            k, stride, padding = SMALL_STEM
             self.b1 = nn.Sequential(
-                nn.Conv2d(in_channels, c[0], kernel_size=3, padding=1), nn.BatchNorm2d(c[0]), nn.ReLU(inplace=True)
-            )
+                nn.Conv2d(in_channels, c[0], kernel_size=k, stride=stride, padding=padding),
+                nn.BatchNorm2d(c[0]), nn.ReLU(inplace=True),
+            )  # fmt: skip
         else:
             self.b1 = nn.Sequential(
                 nn.Conv2d(in_channels, c[0], kernel_size=7, stride=2, padding=3),
@@ -103,19 +114,11 @@ class ResNet(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d((1, 1))
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(c[3], num_classes)
-        feature_shape(nn.Sequential(self.b1, self.b2, self.b3, self.b4, self.b5), in_channels, resolution, "ResNet")
-        self.in_channels, self.resolution, self.small_stem = in_channels, resolution, small_stem
+        self.setup(("b1", "b2", "b3", "b4", "b5"), resolution)
         init_weights(self)
 
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_images(type(self).__name__, X, self.in_channels)
-        try:
-            Y = self.b5(self.b4(self.b3(self.b2(self.b1(X)))))
-        except (RuntimeError, ValueError) as err:
-            clear = explain_failure(self, X, err, self.resolution, fixed=False)
-            if clear is None:
-                raise
-            raise clear from None
+    def forward_unchecked(self, X: torch.Tensor) -> torch.Tensor:
+        Y = self.b5(self.b4(self.b3(self.b2(self.b1(X)))))
         return self.fc(self.flatten(self.pool(Y)))
 
 
@@ -124,4 +127,4 @@ class ResNet18(ResNet):
     the FC layer make 18 layers. Keyword arguments go to :class:`ResNet`."""
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, **kwargs: object) -> None:
-        super().__init__((2, 2, 2, 2), num_classes, in_channels, **kwargs)  # type: ignore[arg-type]
+        super().__init__(RESNET_CONFIGS["resnet18"], num_classes, in_channels, **kwargs)  # type: ignore[arg-type]

@@ -14,8 +14,9 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .. import validate
+from .pooling import AvgPool2d
 
-__all__ = ["LayerInfo", "layer_summary", "count_parameters", "count_flops"]
+__all__ = ["LayerInfo", "layer_summary", "count_parameters", "count_flops", "built_from_torch_nn"]
 
 _MAX_INPUT_ELEMENTS = 64 * 1024 * 1024  # 256 MiB of float32 zeros
 
@@ -161,3 +162,14 @@ def count_flops(model: nn.Module, input_shape: Sequence[int], *, backward: bool 
             for p in model.parameters():
                 p.grad = grads.get(p)
     return int(counter.get_total_flops())
+
+
+def built_from_torch_nn(model: nn.Module) -> bool:
+    """True when every module of ``model`` is one of ``torch.nn``'s (or :class:`AvgPool2d`, its
+    drop-in); False when a hand-written layer is part of it, such as §7.5's batch
+    normalisation from scratch. The book's ``train_ch6`` uses autocast only for such models: a
+    hand-written layer may compute in a way autocast does not know, so it keeps float32."""
+    _module(model)
+    return all(
+        type(m).__module__.startswith("torch.nn.") or type(m) is AvgPool2d for m in model.modules()
+    )

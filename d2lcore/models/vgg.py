@@ -1,5 +1,5 @@
 """VGG (§7.2; Simonyan & Zisserman 2014): repeated blocks of padded 3×3 convs and ReLU, each
-block ended by a 2×2 max-pool, built from a config table; then AlexNet's classifier."""
+block ended by a 2×2 max-pool, built from a config table; then AlexNet's classifier head."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .. import validate
-from ._common import check_args, check_images, explain_failure, feature_shape, init_weights, scale
+from .scaffold import ImageClassifier, classifier_head, init_weights, scale
 
 __all__ = ["VGG_CONFIGS", "vgg_block", "VGG", "vgg11"]
 
@@ -41,7 +41,7 @@ def vgg_block(num_convs: int, in_channels: int, out_channels: int, *, batch_norm
     return nn.Sequential(*layers)
 
 
-class VGG(nn.Module):
+class VGG(ImageClassifier):
     """A VGG network from a config table ``arch`` of ``(num_convs, out_channels)`` blocks,
     then two hidden FC layers with dropout and the output layer (§7.2). The book's model is
     ``VGG(VGG_CONFIGS["vgg11"])`` at ``resolution=224``: 8 convs + 3 FC layers.
@@ -50,20 +50,12 @@ class VGG(nn.Module):
     from ``resolution`` (each block halves it, so 5 blocks need ≥ 32 pixels).
     """
 
-    def __init__(
-        self,
-        arch: Sequence[tuple[int, int]] = VGG_CONFIGS["vgg11"],
-        num_classes: int = 10,
-        in_channels: int = 1,
-        *,
-        resolution: int = 224,
-        width: float = 1.0,
-        hidden: int = 4096,
-        dropout: float = 0.5,
-        batch_norm: bool = False,
-    ) -> None:
-        super().__init__()
-        w = check_args(num_classes, width, in_channels=in_channels, hidden=hidden, dropout=dropout)
+    fixed_resolution = True
+
+    def __init__(self, arch: Sequence[tuple[int, int]] = VGG_CONFIGS["vgg11"], num_classes: int = 10,
+                 in_channels: int = 1, *, resolution: int = 224, width: float = 1.0,
+                 hidden: int = 4096, dropout: float = 0.5, batch_norm: bool = False) -> None:  # fmt: skip
+        super().__init__(num_classes, in_channels, width, hidden=hidden, dropout=dropout)
         if isinstance(arch, (str, bytes)) or not isinstance(arch, Sequence):
             raise TypeError(
                 f"arch must be a list of (num_convs, out_channels) blocks such as "
@@ -81,34 +73,17 @@ class VGG(nn.Module):
             validate.positive_int(f"arch[{i}] out_channels", block[1])
         blocks, c_in = [], in_channels
         for num_convs, out_channels in arch:
-            c_out = scale(out_channels, w)
+            c_out = scale(out_channels, self.width)
             blocks.append(vgg_block(num_convs, c_in, c_out, batch_norm=batch_norm))
             c_in = c_out
         self.features = nn.Sequential(*blocks)
-        c, h, w_ = feature_shape(self.features, in_channels, resolution, "VGG")
-        self.classifier = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(c * h * w_, hidden),
-            nn.ReLU(inplace=True),
-            nn.Dropout(dropout),
-            nn.Linear(hidden, hidden),
-            nn.ReLU(inplace=True),
-            nn.Dropout(dropout),
-            nn.Linear(hidden, num_classes),
-        )
+        h, w = self.setup(("features",), resolution)
+        self.classifier = classifier_head(c_in * h * w, hidden, num_classes, dropout)
         self.arch = tuple(tuple(b) for b in arch)
-        self.in_channels, self.resolution = in_channels, resolution
         init_weights(self)
 
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_images("VGG", X, self.in_channels)
-        try:
-            return self.classifier(self.features(X))
-        except (RuntimeError, ValueError) as err:
-            clear = explain_failure(self, X, err, self.resolution, fixed=True)
-            if clear is None:
-                raise
-            raise clear from None
+    def forward_unchecked(self, X: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(X))
 
 
 def vgg11(**kwargs: object) -> VGG:

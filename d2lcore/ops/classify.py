@@ -33,6 +33,11 @@ def _labels(y: object, y_hat: torch.Tensor, name_hat: str) -> torch.Tensor:
     """Check that ``y`` holds one integer class in [0, q) per row of ``y_hat`` (n, q)."""
     validate.tensor("y", y, ndim=1)
     assert isinstance(y, torch.Tensor)
+    if y.device != y_hat.device:
+        raise ValueError(
+            f"y is on device {y.device} but {name_hat} is on {y_hat.device}; put both on one "
+            f"device first, e.g. y.to({name_hat}.device)"
+        )
     if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
         raise TypeError(
             f"y must hold integer class indices (e.g. torch.int64), got dtype {y.dtype}; "
@@ -125,9 +130,16 @@ def num_correct(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The number of correct predictions, as a 0-d tensor (no host synchronisation).
 
     ``y_hat`` holds one row of scores per example (n, q), or already the predicted classes
-    (n,); ``y`` holds the true classes (n,).
+    (n,); ``y`` holds the true classes (n,). A single column of scores (n, 1) is refused: its
+    argmax would be class 0 for every example.
     """
     validate.tensor("y_hat", y_hat, ndim=(1, 2))
+    if y_hat.ndim == 2 and y_hat.shape[1] == 1:  # type: ignore[union-attr]
+        raise ValueError(
+            f"y_hat has shape {tuple(y_hat.shape)}: one column of scores makes every prediction "  # type: ignore[union-attr]
+            f"class 0; pass scores (n, q) with a column per class, or the predicted classes as "
+            f"(n,), e.g. y_hat.reshape(-1)"
+        )
     validate.tensor("y", y, ndim=1)
     validate.same_size("y_hat", y_hat, "y", y)
     if y_hat.ndim == 2:

@@ -297,7 +297,9 @@ def pool2d(
     ``F.avg_pool2d``: Y[…, i, j] = max (or mean) of X̃[…, i·s_h : i·s_h + p_h, …].
 
     ``stride`` defaults to ``pool_size`` (a 3×3 window moves by 3). Max pooling pads with −∞,
-    average pooling with zeros that count in the mean. ``X`` is (h, w), (c, h, w) or
+    average pooling with zeros that count in the mean. Where a window has tied maxima, max
+    pooling's gradient goes to the first of them in row-major order, as ``F.max_pool2d``'s does
+    on the CPU. ``X`` is (h, w), (c, h, w) or
     (n, c, h, w); the number of channels is kept.
     """
     validate.floating("X", X, ndim=(2, 3, 4))
@@ -317,7 +319,9 @@ def pool2d(
     if p != (0, 0):
         X4 = F.pad(X4, (p[1], p[1], p[0], p[0]), value=-math.inf if mode == "max" else 0.0)
     win = _windows(X4, k, s).flatten(-2)                   # (n·c, 1, h', w', p_h·p_w)
-    Y = win.amax(-1) if mode == "max" else win.mean(-1)
+    # max(-1) (not amax) so that, as in F.max_pool2d, a window with tied maxima passes its whole
+    # gradient to one of them, the first in row-major order, instead of splitting it evenly
+    Y = win.max(-1).values if mode == "max" else win.mean(-1)
     return Y.reshape(*lead, Y.shape[-2], Y.shape[-1])
 
 

@@ -126,5 +126,6 @@ def xavier_uniform(
     bound = xavier_bound(fan_in, fan_out, gain)
     validate.floating_dtype("dtype", dtype)
     validate.generator("generator", generator)
-    W = torch.empty(fan_in, fan_out, dtype=dtype, device=device)
+    dev = validate.device_name("device", device)
+    W = torch.empty(fan_in, fan_out, dtype=dtype, device=dev)
     return W.uniform_(-bound, bound, generator=generator)

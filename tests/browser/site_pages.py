@@ -1,49 +1,31 @@
-"""Helpers of the website checks (tests/browser): the repository root and the pages of _toc.yml.
+"""Helpers of the website checks (tests/browser): the repository root, the pages of _toc.yml
+(from ``tools/book_site.py``, which ``make pdf`` shares) and the built website.
 
 These checks need a built site, a browser or a package index, so they run from their own
-Makefile targets (`make site-test`, `make binder-test`), not from `make unit`."""
+Makefile targets (`make site-test`, `make binder-test`, `make pdf`), not from `make unit`."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
-import yaml
+import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from book_site import CHROMIUM, ROOT, is_notebook, source_of, toc_pages  # noqa: E402
 
+__all__ = ["CHROMIUM", "ROOT", "SITE", "is_notebook", "require_site", "source_of", "toc_pages"]
 
-def _files(entries: list[dict]) -> list[str]:
-    out: list[str] = []
-    for entry in entries or []:
-        if "file" in entry:
-            out.append(entry["file"])
-        out.extend(_files(entry.get("sections", [])))
-    return out
+#: the built website (``D2L_SITE_HTML`` names another)
+SITE = Path(os.environ.get("D2L_SITE_HTML", ROOT / "_build" / "html")).resolve()
 
 
-def toc_pages() -> list[tuple[str | None, str]]:
-    """Every page of _toc.yml in reading order, as (part caption or None for the root, docname)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    pages: list[tuple[str | None, str]] = [(None, toc["root"])]
-    for part in toc.get("parts", []):
-        pages.extend((part.get("caption"), f) for f in _files(part.get("chapters", [])))
-    pages.extend((None, f) for f in _files(toc.get("chapters", [])))
-    return pages
-
-
-def source_of(docname: str) -> Path:
-    """The source file of a page (``.md`` or ``.ipynb``)."""
-    for suffix in (".md", ".ipynb"):
-        path = ROOT / f"{docname}{suffix}"
-        if path.is_file():
-            return path
-    raise FileNotFoundError(f"no source for {docname!r} in {ROOT}")
-
-
-def is_notebook(docname: str) -> bool:
-    """True for pages with code cells (a Jupytext header with a kernelspec, or an .ipynb)."""
-    path = source_of(docname)
-    if path.suffix == ".ipynb":
-        return True
-    head = path.read_text(encoding="utf-8")[:2000]
-    return head.startswith("---") and "kernelspec:" in head.split("\n---", 1)[0]
+def require_site() -> None:
+    """Skip the calling test module when there is no built website, or fail with
+    ``D2L_SITE_TEST=1`` (``make site-test``), where a missing site is an error."""
+    if not (SITE / "index.html").is_file():
+        if os.environ.get("D2L_SITE_TEST") == "1":
+            raise RuntimeError(f"no website in {SITE}: run `make book-strict` first")
+        pytest.skip(f"no website in {SITE}; build it, then `make site-test`",
+                    allow_module_level=True)

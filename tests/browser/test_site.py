@@ -16,15 +16,11 @@ Run with ``make site-test`` after ``make book-strict`` (or ``make book``). The b
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import re
 import sys
-import threading
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlparse
 
@@ -32,15 +28,9 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from site_pages import ROOT, is_notebook, source_of, toc_pages  # noqa: E402
+from site_pages import ROOT, SITE, is_notebook, require_site, source_of, toc_pages  # noqa: E402
 
-SITE = Path(os.environ.get("D2L_SITE_HTML", ROOT / "_build" / "html")).resolve()
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = os.environ.get("D2L_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 # Uncaptioned figures are warnings until every page has its captions; then CI sets this to 1.
 REQUIRE_CAPTIONS = os.environ.get("D2L_REQUIRE_CAPTIONS") == "1"
 PAGES = toc_pages()
@@ -51,7 +41,7 @@ SEARCHES = [
     ("卷积", r"chapters/ch06_[^/]+/ch06_", "chapter 6"),
     ("权重衰减", r"chapters/ch04_[^/]+/ch04_05_", "§4.5"),
     ("丢弃法", r"chapters/ch04_[^/]+/ch04_06_", "§4.6"),
-    # synonyms (_ext/d2l_reader.py): the pages say 汇聚 and 暂退法, readers also say 池化…
+    # synonyms (_ext/d2l_site/search.py): the pages say 汇聚 and 暂退法, readers also say 池化…
     ("池化", r"chapters/ch06_[^/]+/ch06_05_", "§6.5"),
     ("汇聚", r"chapters/ch06_[^/]+/ch06_05_", "§6.5"),
     ("暂退法", r"chapters/ch04_[^/]+/ch04_06_", "§4.6"),
@@ -59,40 +49,9 @@ SEARCHES = [
     ("批量规范化", r"chapters/ch07_[^/]+/ch07_05_", "§7.5"),
 ]
 
-if not (SITE / "index.html").is_file():
-    if os.environ.get("D2L_SITE_TEST") == "1":
-        raise RuntimeError(f"no website in {SITE}: run `make book-strict` first")
-    pytest.skip(f"no website in {SITE}; build it, then `make site-test`", allow_module_level=True)
+require_site()
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    """The site, served by a thread on 127.0.0.1 (a free port)."""
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no browser at {CHROMIUM}: `apt-get install chromium` (as .ci/run does)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -312,7 +271,7 @@ def test_search_index_has_chinese_words() -> None:
     chinese = [t for t in terms if re.fullmatch(r"[\u4e00-\u9fff]+", t)]
     assert len(chinese) > 100, chinese[:20]
     assert max(map(len, chinese)) <= 12, max(chinese, key=len)  # words, not whole sentences
-    # The book's terms are whole words (_ext/jieba_dict.txt), not only their halves, so the text
+    # The book's terms are whole words (_ext/d2l_site/jieba_dict.txt), not only their halves, so the text
     # of a page is found, not just its title.
     for query, pattern, _ in SEARCHES:
         if any(re.search(pattern, doc + "_") for doc in DOCNAMES):
@@ -323,13 +282,15 @@ def test_search_index_has_chinese_words() -> None:
 # test_site_live.py::test_status_page_one_table_in_chinese_that_fits.
 
 
-# --- What readers meet (_ext/d2l_reader.py): the sidebar panels, the book's numbering, no TeX
+# --- What readers meet (_ext/d2l_site/): the sidebar panels, the book's numbering, no TeX
 # source, alt texts, the favicon, Chinese labels, the feedback links and the search. Each page
 # at desktop (1366×900) and phone (390×844) width.
 
 sys.path.insert(0, str(ROOT / "_ext"))
-from d2l_reader import THEME_LABELS, section_of  # noqa: E402
+from d2l_site.labels import english_labels  # noqa: E402
+from d2l_site.numbering import prefix_of, section_of  # noqa: E402
 
+THEME_LABELS = english_labels()
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 
 READER_STATE = r"""async () => {
@@ -364,6 +325,7 @@ READER_STATE = r"""async () => {
     listings: text(".code-block-caption .caption-number"),
     exercises: Array.from(document.querySelectorAll(".exercise > .admonition-title")).map(
       e => e.textContent.trim()),
+    equations: text("div.math .eqno").map(t => t.replace(/[#¶]\s*$/, "").trim()),
     refs: Array.from(document.querySelectorAll("article a.reference.internal")).map(
       a => ({text: a.textContent.trim(), href: a.href})),
     labels,
@@ -372,8 +334,10 @@ READER_STATE = r"""async () => {
   };
 }"""
 
-# the number of a figure, table, code block or exercise as the text shows it
-_NUMBER = re.compile(r"^(?:图|表|列表|代码|练习)\s*(\d+(?:\.\d+)*)")
+# the number of a figure, table, code block or exercise as the text shows it (3.1.2, A.1.1, R.1)
+_NUMBER = re.compile(r"^(?:图|表|列表|代码|练习)\s*([A-Z0-9]+(?:\.\d+)*)")
+# an equation's number, in its label or in an {eq} reference: (3.1.2)
+_EQUATION = re.compile(r"^\(([A-Z0-9]+(?:\.\d+)*)\)$")
 _SECTION_REF = re.compile(r"^(\d+)\.(\d+) 节$")
 _ENGLISH = re.compile(r"^[A-Za-z][A-Za-z .,'’…-]{3,}$")
 _TEX_IN_SNIPPET = re.compile(r"\\[()\[\]]|\\(mathbb|mathbf|mathcal|mathsf|frac|lVert|rVert|lvert|sum|"
@@ -381,10 +345,12 @@ _TEX_IN_SNIPPET = re.compile(r"\\[()\[\]]|\\(mathbb|mathbf|mathcal|mathsf|frac|l
 _ENGLISH_OK = {"GitHub", "Binder", "JupyterLab", "Live Code", "Jupyter", "MathJax", "Thebe"}
 
 
-def _numbers_per_section(kind: str, texts: list[str], section: tuple[int, int]) -> list[str]:
-    """Numbers in page order must be c.s.1, c.s.2, … for the page's section c.s."""
-    found = [m[1] if (m := _NUMBER.match(t)) else t for t in texts]
-    expected = [f"{section[0]}.{section[1]}.{k}" for k in range(1, len(texts) + 1)]
+def _numbers_per_section(kind: str, texts: list[str], prefix: tuple, pattern: re.Pattern = _NUMBER,
+                         ) -> list[str]:
+    """Numbers in page order must be c.s.1, c.s.2, … for the page's section c.s (A.i.1… on the
+    i-th appendix page, R.1… on the results page, 1, 2… elsewhere)."""
+    found = [m[1] if (m := pattern.match(t)) else t for t in texts]
+    expected = [".".join(map(str, (*prefix, k))) for k in range(1, len(texts) + 1)]
     return [] if found == expected else [f"{kind} numbered {found}, expected {expected}"]
 
 
@@ -411,27 +377,28 @@ def test_page_for_readers(width: str, docname: str, base_url: str, browser: Brow
         for href in [*state["icons"], urljoin(base_url, "favicon.ico")]:
             if page.request.get(href).status != 200:
                 problems.append(f"favicon missing: {href}")
-        section = section_of(docname)
-        if section is not None:
-            problems += _numbers_per_section("figures", state["figures"], section)
-            problems += _numbers_per_section("tables", state["tables"], section)
-            problems += _numbers_per_section("code blocks", state["listings"], section)
-            problems += _numbers_per_section("exercises", state["exercises"], section)
+        prefix = prefix_of(docname, DOCNAMES)
+        problems += _numbers_per_section("figures", state["figures"], prefix)
+        problems += _numbers_per_section("tables", state["tables"], prefix)
+        problems += _numbers_per_section("code blocks", state["listings"], prefix)
+        problems += _numbers_per_section("exercises", state["exercises"], prefix)
+        problems += _numbers_per_section("equations", state["equations"], prefix, _EQUATION)
         for ref in state["refs"]:
             target = _docname_of(ref["href"], base_url)
             if m := _SECTION_REF.match(ref["text"]):
                 if section_of(target) != (int(m[1]), int(m[2])):
                     problems.append(f"{ref['text']!r} links to {target}")
-            elif m := _NUMBER.match(ref["text"]):
-                target_section = section_of(target)
-                if target_section is None or not m[1].startswith("{}.{}.".format(*target_section)):
+            elif m := (_NUMBER.match(ref["text"]) or _EQUATION.match(ref["text"])):
+                target_prefix = ".".join(map(str, prefix_of(target, DOCNAMES)))
+                if not m[1].startswith(f"{target_prefix}." if target_prefix else ""):
                     problems.append(f"{ref['text']!r} links to {ref['href']}")
                 elif target == docname:  # the thing linked carries the same number
                     anchor = urlparse(ref["href"]).fragment
                     shown = page.evaluate(
                         """id => { const e = document.getElementById(id);
                            const n = e && (e.querySelector('.caption-number') ||
-                                           e.querySelector('.admonition-title'));
+                                           e.querySelector('.admonition-title') ||
+                                           e.querySelector('.eqno'));
                            return n ? n.textContent : null; }""", anchor)
                     if shown is None or m[1] not in shown:
                         problems.append(f"{ref['text']!r} links to #{anchor}, numbered {shown!r}")

@@ -9,12 +9,8 @@ Run with ``make site-test`` after ``make book-strict`` (or ``make book``).
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
 import sys
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,52 +19,17 @@ from urllib.parse import urlparse
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from site_pages import ROOT, is_notebook, toc_pages  # noqa: E402
+from site_pages import SITE, is_notebook, require_site, toc_pages  # noqa: E402
 
-SITE = Path(os.environ.get("D2L_SITE_HTML", ROOT / "_build" / "html")).resolve()
-CHROMIUM = os.environ.get("D2L_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 DOCNAMES = [doc for _, doc in toc_pages()]
 NOTEBOOKS = [doc for doc in DOCNAMES if is_notebook(doc)]
 CH3_1 = "chapters/ch03_linear_networks/ch03_01_linear_regression"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
-if not (SITE / "index.html").is_file():
-    if os.environ.get("D2L_SITE_TEST") == "1":
-        raise RuntimeError(f"no website in {SITE}: run `make book-strict` first")
-    pytest.skip(f"no website in {SITE}; build it, then `make site-test`", allow_module_level=True)
+require_site()
 
-from playwright.sync_api import Browser, Page, Route, sync_playwright  # noqa: E402
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no browser at {CHROMIUM}: `apt-get install chromium` (as .ci/run does)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+from playwright.sync_api import Browser, Page, Route  # noqa: E402
 
 
 def _local(url: str) -> bool:

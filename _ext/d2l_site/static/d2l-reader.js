@@ -1,4 +1,4 @@
-/* D2L Companion, in every page (served by the site; see _ext/d2l_reader.py).
+/* D2L Companion, in every page (served by the site; see _ext/d2l_site/assets.py).
  *
  * 1. The sidebar toggles. pydata-sphinx-theme 0.17.1 and sphinx-book-theme 1.3.0 bind their
  *    click handlers to the first .primary-toggle / .secondary-toggle of the page: the navbar
