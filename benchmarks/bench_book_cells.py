@@ -27,7 +27,6 @@ import contextlib
 import io
 import os
 import platform
-import re
 import statistics
 import sys
 import time

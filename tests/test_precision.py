@@ -272,7 +272,7 @@ def test_history_and_results_say_which_precision_a_run_used(tmp_path: Path,
     for dtype in (None, torch.bfloat16):  # bfloat16 on purpose: what the record says
         net = _conv_net()
         h = d2lcore.fit(net, it, nn.CrossEntropyLoss(), 1, torch.optim.SGD(net.parameters(), 0.1),
-                        test_iter=it, autocast=dtype)
+                        test_iter=it, parts=[FastSettings(autocast=dtype, channels_last=False)])
         assert h.precision == ("float32" if dtype is None else "bfloat16")
         assert d2lcore.History.from_dict(h.to_dict()).precision == h.precision
         path = d2lcore.record("7.1", f"net {h.precision}", h, directory=tmp_path, device="cpu")
