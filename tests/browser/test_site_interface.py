@@ -174,8 +174,8 @@ def test_phone_drawers_close_on_a_tap(docname: str, base_url: str, browser: Brow
         page.locator(".primary-toggle:visible").first.click()
         page.wait_for_function(
             "() => document.querySelector('#pst-primary-sidebar-modal')?.open === true", timeout=5_000)
-        page.locator("#pst-primary-sidebar-modal a.reference.internal").first.tap()
-        page.wait_for_load_state("load")
+        with page.expect_navigation(wait_until="load"):
+            page.locator("#pst-primary-sidebar-modal a.reference.internal").first.tap()
         assert not page.evaluate(
             "() => document.querySelector('#pst-primary-sidebar-modal')?.open === true")
         assert not errors, errors
