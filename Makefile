@@ -100,9 +100,10 @@ lab: venv ## JupyterLab on the repository, every page opening as a notebook (Jup
 	  > $(LAB_SETTINGS)/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings
 	JUPYTERLAB_SETTINGS_DIR=$(LAB_SETTINGS) $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS)
 
-# Read the built website at http://127.0.0.1:8000 (math, search and figures all served locally).
-serve: ## serve the built website at http://127.0.0.1:8000
-	$(PY) -m http.server --bind 127.0.0.1 --directory $(BUILD)/html 8000
+# Read the built website at http://127.0.0.1:8000 (math, search and figures all served locally),
+# gzip-compressed as a web host would (tools/serve.py).
+serve: ## serve the built website at http://127.0.0.1:8000 (gzip)
+	$(PY) tools/serve.py --directory $(BUILD)/html --port 8000
 
 # Every page with code: the sections (chapters/chNN_*/chNN_*.md) and the appendix pages.
 NOTEBOOKS := $(sort $(patsubst chapters/%.md,%,$(wildcard chapters/*/ch*.md chapters/appendix/*.md)))
@@ -153,3 +154,9 @@ compat: $(COMPAT_VENV)/.installed ## unit tests and three notebooks on the oldes
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf $(BUILD)
+
+# Two notebooks of the download menu, run where they land: a fresh virtual environment with
+# torch, nbclient and `pip install` of this checkout (tests/browser/test_site_downloads.py).
+.PHONY: download-test
+download-test: venv ## run two downloaded notebooks in a fresh venv (after book or book-strict)
+	D2L_DOWNLOAD_TEST=1 $(PY) -m pytest -p no:randomly -o addopts="" -q -rs tests/browser/test_site_downloads.py

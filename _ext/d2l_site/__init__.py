@@ -12,7 +12,10 @@ per module:
 ``live``       Live Code (Thebe) from the site, with a Chinese message when Binder is away
 ``downloads``  the download menu: notebooks with their outputs, the whole book as a PDF
 ``status``     the status page's build-times table; the generated pages re-read every build
+``notebooks``  plain downloadable notebooks (references, glue, directives resolved) and their zip
+``interface``  the phone layout, the menus and footer in Chinese, the theme mode, search snippets
 ``assets``     the site's own scripts, styles and favicon
+``weight``     lighter pages: FontAwesome cut to the icons in use, fewer and bundled requests
 =============  ==================================================================================
 """
 
@@ -26,16 +29,19 @@ from . import (
     assets,
     downloads,
     execution,
+    interface,
     labels,
     live,
+    notebooks,
     numbering,
     search,
     status,
     vendor,
+    weight,
 )
 
 MODULES = (execution, vendor, numbering, anchors, alt_texts, search, labels, live, downloads, status,
-           assets)
+           notebooks, interface, assets, weight)
 
 
 def setup(app: Sphinx) -> dict[str, object]:

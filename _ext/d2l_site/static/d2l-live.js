@@ -49,8 +49,10 @@
     }
     var readme = cfg.readme ? '<a class="d2l-live-readme" href="' + cfg.readme + '">README</a>' : "README";
     items.push("<li>在本地运行全书：克隆仓库后执行 <code>make lab</code>（用 JupyterLab 把各页作为笔记本打开）；" +
-               "没有 <code>make</code> 时（如 Windows），按 " + readme + " 中的命令：<code>python -m venv .venv</code>、" +
-               "<code>.venv/bin/pip install -e \".[book,dev]\"</code>，再运行 <code>.venv/bin/jupyter lab</code>。</li>");
+               "没有 <code>make</code> 时，按 " + readme + " 中的命令：先 <code>python -m venv .venv</code>，" +
+               "再激活它（macOS/Linux：<code>source .venv/bin/activate</code>；Windows：" +
+               "<code>.venv\\Scripts\\activate</code>），然后 <code>python -m pip install -e \".[book,dev]\"</code>，" +
+               "最后 <code>jupyter lab</code>。</li>");
     box.innerHTML =
       '<p class="admonition-title">无法连接 Binder，在线运行代码暂不可用</p>' +
       "<p>" + reason + "（" + host + " 在一些网络中无法访问，例如中国大陆的部分网络。）可以改用：</p>" +
