@@ -276,13 +276,15 @@ def d2l_trainer(d2l, spec: ModelSpec, work: Path) -> Callable[[], float]:  # noq
 # d2lcore.
 
 
-def d2lcore_fit(spec: ModelSpec, **options: object) -> Callable[[], float]:
+def d2lcore_fit(spec: ModelSpec, channels_last: bool = False,
+                autocast: torch.dtype | None = None) -> Callable[[], float]:  # fmt: skip
     def run() -> float:
         net = spec.build()
         train_iter, test_iter = d2lcore.load_fashion_mnist(BATCH_SIZE, num_train=N_TRAIN, num_test=N_TEST)
         history = d2lcore.fit(
             net, train_iter, nn.CrossEntropyLoss(reduction="none"), 1,
-            torch.optim.SGD(net.parameters(), lr=spec.lr), test_iter=test_iter, **options,
+            torch.optim.SGD(net.parameters(), lr=spec.lr), test_iter=test_iter,
+            parts=[d2lcore.FastSettings(autocast=autocast, channels_last=channels_last)],
         )  # fmt: skip
         acc = history.final.test_acc
         return float(acc) if acc is not None else float("nan")

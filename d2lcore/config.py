@@ -208,11 +208,12 @@ def device(name: str | torch.device | None = None) -> torch.device:
     return dev
 
 
-def _env_device() -> torch.device | None:
+def env_device() -> torch.device | None:
     """The device ``D2LCORE_DEVICE`` names, checked (None when unset or blank).
 
-    Functions whose default is the model's own device still call this, so that a typo in the
-    variable raises instead of being silently ignored.
+    Functions whose default is the model's own device (:func:`d2lcore.fit`, the evaluation
+    functions) still call this, so that a typo in the variable raises instead of being
+    silently ignored.
     """
     if not os.environ.get("D2LCORE_DEVICE", "").strip():
         return None

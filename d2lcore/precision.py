@@ -6,7 +6,7 @@ reports native bfloat16 (AVX512-BF16 or AMX), or a CUDA GPU with bfloat16 units.
 measured) float32 is the fast path. Every caller that wants speed asks this module::
 
     s = d2l.fast_settings(device)              # FastSettings(autocast=..., channels_last=...)
-    d2l.fit(..., channels_last=s.channels_last, autocast=s.autocast)
+    d2l.fit(..., parts=[s])                     # or parts=[d2l.Precision()]: resolved by fit
 
 :class:`Precision` is the same decision as a value a caller can hold and change
 (``Precision("float32")`` forces float32, ``Precision(channels_last=False)`` the NCHW layout).

@@ -47,7 +47,7 @@ from .ops.linear import linreg, sgd, squared_loss
 from .plot import plot as _core_plot
 from .plot import set_figsize as _core_set_figsize
 from .plot import show_images, use_svg_display
-from .precision import Precision
+from .precision import FastSettings, Precision
 from .progress import LiveFigure, Progress, in_notebook
 from .train import History, fit
 from .train import evaluate_accuracy as _evaluate_accuracy
@@ -463,7 +463,7 @@ def train_ch3(
     for its build; this one leaves judging the result to the reader.
     """
     progress = Progress(["train_loss", "train_acc", "test_acc"], ylim=(0.3, 0.9), summary=False)
-    history = fit(net, train_iter, loss, num_epochs, updater, test_iter=test_iter, callback=progress)
+    history = fit(net, train_iter, loss, num_epochs, updater, test_iter=test_iter, parts=[progress])
     _set_last(history)
 
 
@@ -623,7 +623,7 @@ def train_ch6(
     progress = Progress(["train_loss", "train_acc", "test_acc"], summary=False)
     history = fit(
         net, train_iter, nn.CrossEntropyLoss(), num_epochs, optimizer, test_iter=test_iter,
-        device=dev, callback=progress, channels_last=channels_last, autocast=autocast,
+        device=dev, parts=[progress, FastSettings(autocast=autocast, channels_last=channels_last)],
     )  # fmt: skip
     _set_last(history)
     if not history.epochs:

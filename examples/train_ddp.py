@@ -38,7 +38,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--checkpoint", default=None, help="a file written after each epoch by rank 0")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint (every rank loads it)")
     p.add_argument("--seed", type=int, default=0)
-    return p.parse_args()
+    args = p.parse_args()
+    if args.resume and not args.checkpoint:
+        p.error("--resume needs --checkpoint FILE to resume from")
+    return args
 
 
 def first(loader: d2l.ArrayLoader, n: int | None) -> d2l.ArrayLoader:
@@ -62,8 +65,8 @@ def main() -> None:
     history = d2l.fit(
         net, train_iter, nn.CrossEntropyLoss(), args.epochs,
         torch.optim.SGD(net.parameters(), lr=args.lr), test_iter=test_iter, device=device,
-        channels_last=True, callback=d2l.Progress(), checkpoint=args.checkpoint,
-        resume=args.resume,
+        parts=[d2l.Progress(), d2l.Precision("float32", channels_last=True),
+               *([d2l.Checkpoint(args.checkpoint, resume=args.resume)] if args.checkpoint else [])],
     )  # fmt: skip
     if main_process:
         world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1

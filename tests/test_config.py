@@ -185,14 +185,14 @@ def test_cpu_and_mps_have_one_device(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_env_device_is_checked_even_where_unused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("D2LCORE_DEVICE", raising=False)
-    assert config._env_device() is None
+    assert config.env_device() is None
     monkeypatch.setenv("D2LCORE_DEVICE", "  ")
-    assert config._env_device() is None
+    assert config.env_device() is None
     monkeypatch.setenv("D2LCORE_DEVICE", "cpu")
-    assert config._env_device() == torch.device("cpu")
+    assert config.env_device() == torch.device("cpu")
     monkeypatch.setenv("D2LCORE_DEVICE", "garbage")
     with pytest.raises(ValueError, match=r"D2LCORE_DEVICE: 'garbage' is not a device name"):
-        config._env_device()
+        config.env_device()
 
 
 # --- seed ------------------------------------------------------------------------------------

@@ -182,7 +182,8 @@ def _train_ch6_autocast(monkeypatch: pytest.MonkeyPatch) -> object:
     monkeypatch.setattr(book, "fit", fake_fit)
     it = d2lcore.load_array((torch.rand(4, 1, 8, 8), torch.tensor([0, 1, 2, 0])), 2)
     book.train_ch6(_conv_net(), it, it, 1, 0.1, "cpu")
-    return seen["autocast"]
+    (settings,) = [p for p in seen["parts"] if isinstance(p, FastSettings)]  # type: ignore[attr-defined]
+    return settings.autocast
 
 
 def test_the_book_module_computes_float32_by_default(probe, monkeypatch: pytest.MonkeyPatch,

@@ -22,7 +22,7 @@ def _train(callback: d2l.Progress, epochs: int = 3) -> d2l.History:
     net = nn.Linear(2, 3)
     return d2l.fit(net, d2l.load_array((X, y), 30), nn.CrossEntropyLoss(), epochs,
                    torch.optim.SGD(net.parameters(), lr=0.5),
-                   test_iter=d2l.load_array((X, y), 45, False), callback=callback)
+                   test_iter=d2l.load_array((X, y), 45, False), parts=[callback])
 
 
 def test_not_in_a_notebook_here() -> None:
@@ -60,7 +60,7 @@ def test_regression_lines_show_the_test_loss() -> None:
     net = nn.Linear(1, 1)
     d2l.fit(net, d2l.load_array((X, y), 10), nn.MSELoss(), 2,
             torch.optim.SGD(net.parameters(), lr=0.1),
-            test_iter=d2l.load_array((X, y), 50, False), callback=d2l.Progress(stream=stream))
+            test_iter=d2l.load_array((X, y), 50, False), parts=[d2l.Progress(stream=stream)])
     text = stream.getvalue()
     assert "test loss" in text and "acc" not in text
 

@@ -119,7 +119,7 @@ def test_fit_steps_the_scheduler_per_batch() -> None:
     net = nn.Linear(2, 3)
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
-    d2l.fit(net, d2l.load_array((X, y), 25), nn.CrossEntropyLoss(), 2, opt, scheduler=sched)
+    d2l.fit(net, d2l.load_array((X, y), 25), nn.CrossEntropyLoss(), 2, opt, parts=[sched])
     assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**8)  # 2 epochs × 4 batches
 
 
@@ -188,7 +188,7 @@ def test_callbacks_are_called_in_order() -> None:
 
     net = nn.Linear(2, 3)
     d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), 2,
-            torch.optim.SGD(net.parameters(), lr=0.1), callback=[Recorder(), OnlyEnd()])
+            torch.optim.SGD(net.parameters(), lr=0.1), parts=[Recorder(), OnlyEnd()])
     assert events == [
         ("begin", 2, 2, 0), ("batch", 1, 1), ("batch", 1, 2), ("epoch", 1),
         ("batch", 2, 1), ("batch", 2, 2), ("epoch", 2), ("end", 2), ("only-end", 2),
@@ -216,7 +216,8 @@ def test_fit_moves_the_model_to_the_device() -> None:
     assert net.moves == [((torch.device("cpu"),), {})]
     net.moves.clear()
     d2l.fit(net, d2l.load_array((X, y), 10), nn.CrossEntropyLoss(), 1,
-            torch.optim.SGD(net.parameters(), lr=0.1), channels_last=True)
+            torch.optim.SGD(net.parameters(), lr=0.1),
+            parts=[d2l.Precision("float32", channels_last=True)])
     assert net.moves == [((torch.device("cpu"),), {}), ((), {"memory_format": torch.channels_last})]
 
 
@@ -236,7 +237,8 @@ def test_fit_test_loss_for_a_classifier_on_request() -> None:
     loss = nn.CrossEntropyLoss(reduction="none")
     test_iter = d2l.load_array((X, y), 30, False)
     history = d2l.fit(net, d2l.load_array((X, y), 20), loss, 1,
-                      torch.optim.SGD(net.parameters(), lr=0.1), test_iter=test_iter, test_loss=True)
+                      torch.optim.SGD(net.parameters(), lr=0.1), test_iter=test_iter,
+                      parts=[d2l.TestLoss()])
     e = history.final
     assert e.test_acc is not None and e.test_loss is not None
     assert e.test_loss == pytest.approx(d2l.evaluate_loss(net, test_iter, loss), rel=1e-6)
@@ -273,7 +275,7 @@ def test_fit_speed_options_train_the_same_model(channels_last: bool, autocast: t
         history = d2l.fit(net, d2l.load_array((X, y), 16), nn.CrossEntropyLoss(), 4,
                           torch.optim.Adam(net.parameters(), lr=0.05),
                           test_iter=d2l.load_array((X, y), 64, False),
-                          channels_last=channels_last, autocast=autocast)
+                          parts=[d2l.FastSettings(autocast, channels_last)])
         return history, net
 
     reference, ref_net = train(False, None)
@@ -333,7 +335,7 @@ def _fit_blobs(num_epochs: int = 3, **kwargs: Any) -> d2l.History:
 def test_an_error_after_an_epoch_carries_the_history(method: str, epoch: int, finished: int) -> None:
     error = RuntimeError("the plot window was closed")
     with pytest.raises(d2l.TrainingError) as info:
-        _fit_blobs(3, callback=_FailAt(method, epoch, error))
+        _fit_blobs(3, parts=[_FailAt(method, epoch, error)])
     err = info.value
     assert err.__cause__ is error
     assert len(err.history) == finished and [e.epoch for e in err.history.epochs] == list(
@@ -348,7 +350,7 @@ def test_an_error_after_an_epoch_carries_the_history(method: str, epoch: int, fi
 def test_an_error_before_any_epoch_finished_is_raised_as_it_is() -> None:
     error = ValueError("bad labels")
     with pytest.raises(ValueError) as info:
-        _fit_blobs(3, callback=_FailAt("on_batch_end", 1, error))
+        _fit_blobs(3, parts=[_FailAt("on_batch_end", 1, error)])
     assert info.value is error and not isinstance(info.value, d2l.TrainingError)
 
 
@@ -443,7 +445,7 @@ def test_callback_methods_may_be_any_subset() -> None:
         def on_epoch_end(self, stats: d2l.EpochStats) -> None:
             seen.append(stats.epoch)
 
-    _fit_blobs(2, callback=(OnlyEpochs(),))
+    _fit_blobs(2, parts=(OnlyEpochs(),))
     assert seen == [1, 2]
 
 

@@ -54,7 +54,7 @@ def test_nan_stops_at_that_epoch(tmp_path: Path) -> None:
     ckpt = tmp_path / "run.pt"
     with pytest.raises(d2l.DivergedError) as info:
         d2l.fit(net, _Passes(X, y, poison_from=3), d2l.squared_loss, 10,
-                torch.optim.SGD(net.parameters(), lr=0.01), callback=End(), checkpoint=ckpt)
+                torch.optim.SGD(net.parameters(), lr=0.01), parts=[End(), d2l.Checkpoint(ckpt)])
     message = str(info.value)
     assert "the training loss became nan in epoch 3" in message
     assert "Try a smaller learning rate" in message
@@ -92,7 +92,7 @@ def _numbers(history: d2l.History) -> list[tuple]:
     return [(e.epoch, e.train_loss, e.train_acc, e.test_loss, e.test_acc) for e in history.epochs]
 
 
-def _run(seed: int, epochs: int = 4, **kwargs: object) -> tuple[d2l.History, dict]:
+def _run(seed: int, epochs: int = 4, *parts: object) -> tuple[d2l.History, dict]:
     X, y = _blobs()
     d2l.seed(seed)
     net = _mlp()
@@ -100,7 +100,7 @@ def _run(seed: int, epochs: int = 4, **kwargs: object) -> tuple[d2l.History, dic
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.7)
     history = d2l.fit(
         net, d2l.load_array((X, y), 32), nn.CrossEntropyLoss(reduction="none"), epochs, opt,
-        scheduler=sched, test_iter=d2l.load_array((X, y), 64, is_train=False), **kwargs,
+        test_iter=d2l.load_array((X, y), 64, is_train=False), parts=[sched, *parts],
     )  # fmt: skip
     return history, {k: v.clone() for k, v in net.state_dict().items()}
 
@@ -156,11 +156,11 @@ def test_ctrl_c_keeps_the_history_and_resume_gives_the_same_numbers(tmp_path: Pa
     full, full_weights = _run(seed=0, epochs=4)
     ckpt = tmp_path / "ckpt" / "mlp.pt"
     with pytest.warns(UserWarning, match=r"training interrupted; the history keeps the 2 finished"):
-        stopped, _ = _run(seed=0, epochs=4, checkpoint=ckpt, callback=_CtrlC(epoch=3, batch=4))
+        stopped, _ = _run(0, 4, d2l.Checkpoint(ckpt), _CtrlC(epoch=3, batch=4))
     assert stopped.interrupted and _numbers(stopped) == _numbers(full)[:2]
     assert [p.name for p in ckpt.parent.iterdir()] == ["mlp.pt"]  # no temporary file left
     # a fresh process would start with another seed and another initialisation
-    resumed, resumed_weights = _run(seed=12345, epochs=4, checkpoint=ckpt, resume=True)
+    resumed, resumed_weights = _run(12345, 4, d2l.Checkpoint(ckpt, resume=True))
     assert not resumed.interrupted
     assert _numbers(resumed) == _numbers(full)
     assert _same_weights(resumed_weights, full_weights)
@@ -196,14 +196,14 @@ def test_ctrl_c_from_the_loader_keeps_the_history() -> None:
         warnings.simplefilter("always")
         history = d2l.fit(net, Loader(), nn.CrossEntropyLoss(), 5,
                           torch.optim.SGD(net.parameters(), lr=0.1),
-                          callback=d2l.Progress(live=False, stream=Stream()))  # type: ignore[arg-type]
+                          parts=[d2l.Progress(live=False, stream=Stream())])  # type: ignore[arg-type]
     assert history.interrupted and len(history) == 2
     assert any("(interrupted)" in line for line in lines)
 
 
 def test_resume_without_a_checkpoint_file_starts_afresh(tmp_path: Path) -> None:
     h1, w1 = _run(seed=0, epochs=2)
-    h2, w2 = _run(seed=0, epochs=2, checkpoint=tmp_path / "new.pt", resume=True)
+    h2, w2 = _run(0, 2, d2l.Checkpoint(tmp_path / "new.pt", resume=True))
     assert _numbers(h1) == _numbers(h2) and _same_weights(w1, w2)
     assert (tmp_path / "new.pt").exists()
 
@@ -292,8 +292,8 @@ def _fit_with_checkpoint(checkpoint: object, seen: _Batches) -> d2l.History:
     X, y = _blobs(60)
     net = _mlp()
     return d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), 2,
-                   torch.optim.SGD(net.parameters(), lr=0.1), checkpoint=checkpoint,
-                   callback=seen)  # type: ignore[arg-type]
+                   torch.optim.SGD(net.parameters(), lr=0.1),
+                   parts=[d2l.Checkpoint(checkpoint), seen])  # type: ignore[arg-type]
 
 
 def test_a_folder_as_checkpoint_fails_before_training(tmp_path: Path) -> None:
@@ -346,26 +346,26 @@ def test_an_error_after_a_checkpoint_says_how_to_go_on(tmp_path: Path) -> None:
 
     path = tmp_path / "c.pt"
     with pytest.raises(d2l.TrainingError) as info:
-        _run(seed=0, epochs=3, checkpoint=path, callback=Fail())
+        _run(0, 3, d2l.Checkpoint(path), Fail())
     assert str(info.value) == (
         f"training stopped in epoch 2 by OSError: disk full (the 2 finished epoch(s) are in this "
-        f"error's .history and in {path}; fix the cause and pass resume=True to go on)"
+        f"error's .history and in {path}; fix the cause and pass d2l.Checkpoint(..., resume=True) to go on)"
     )
     assert len(d2l.load_checkpoint(path, _mlp())) == 2
 
 
 def test_resuming_with_fewer_epochs_warns_and_trains_nothing(tmp_path: Path) -> None:
     path = tmp_path / "c.pt"
-    full, weights = _run(seed=0, epochs=2, checkpoint=path)
+    full, weights = _run(0, 2, d2l.Checkpoint(path))
     with pytest.warns(UserWarning, match=rf"resume: {path} already holds 2 epochs, more than "
                       r"num_epochs=1; nothing is trained and its 2 epochs are returned\. Pass "
                       r"num_epochs > 2 to train on\.") as record:
-        resumed, resumed_weights = _run(seed=1, epochs=1, checkpoint=path, resume=True)
+        resumed, resumed_weights = _run(1, 1, d2l.Checkpoint(path, resume=True))
     assert record[0].filename == __file__  # points at the caller's line
     assert _numbers(resumed) == _numbers(full) and _same_weights(resumed_weights, weights)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # as many epochs as asked for: no warning
-        _run(seed=1, epochs=2, checkpoint=path, resume=True)
+        _run(1, 2, d2l.Checkpoint(path, resume=True))
 
 
 @pytest.mark.filterwarnings("ignore:.*holds no scheduler state")
@@ -376,7 +376,7 @@ def test_resuming_without_optimizer_state_warns(tmp_path: Path) -> None:
     d2l.save_checkpoint(bare, _mlp(), None, one_epoch)
     with pytest.warns(UserWarning, match=rf"{path} holds no optimizer state \(it was saved with "
                       r"optimizer=None\), so SGD's state starts afresh \(momentum"):
-        history, _ = _run(seed=0, epochs=2, checkpoint=path, resume=True)
+        history, _ = _run(0, 2, d2l.Checkpoint(path, resume=True))
     assert [e.epoch for e in history.epochs] == [1, 2]
     path = bare
     net = _mlp()
@@ -396,7 +396,8 @@ def test_resuming_a_function_updater_warns(tmp_path: Path) -> None:
     def run(epochs: int) -> d2l.History:
         net = _mlp()
         return d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), epochs,
-                       lambda n: d2l.sgd(net.parameters(), 0.1, n), checkpoint=path, resume=True)
+                       lambda n: d2l.sgd(net.parameters(), 0.1, n),
+                       parts=[d2l.Checkpoint(path, resume=True)])
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing to resume yet: no warning
@@ -415,8 +416,8 @@ def _one_epoch(path: Path, lr: float = 0.1, scheduler: bool = False) -> None:
     net = _mlp()
     opt = torch.optim.SGD(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5) if scheduler else None
-    d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), 1, opt, scheduler=sched,
-            checkpoint=path)  # fmt: skip
+    d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), 1, opt,
+            parts=[sched, d2l.Checkpoint(path)])  # fmt: skip
 
 
 def _resume(path: Path, lr: float, scheduler: object = None) -> torch.optim.Optimizer:
@@ -424,8 +425,8 @@ def _resume(path: Path, lr: float, scheduler: object = None) -> torch.optim.Opti
     net = _mlp()
     opt = torch.optim.SGD(net.parameters(), lr=lr)
     sched = scheduler(opt) if callable(scheduler) else None
-    d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), 2, opt, scheduler=sched,
-            checkpoint=path, resume=True)  # fmt: skip
+    d2l.fit(net, d2l.load_array((X, y), 20), nn.CrossEntropyLoss(), 2, opt,
+            parts=[sched, d2l.Checkpoint(path, resume=True)])  # fmt: skip
     return opt
 
 

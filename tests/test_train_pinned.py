@@ -69,8 +69,8 @@ def _classifier() -> tuple[dict[str, torch.Tensor], d2l.History]:
     opt = torch.optim.SGD(net.parameters(), lr=0.2, momentum=0.9)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.5)
     h = d2l.fit(net, d2l.load_array((X, y), 16), nn.CrossEntropyLoss(reduction="none"), 4, opt,
-                test_iter=d2l.load_array((Xt, yt), 16, is_train=False), scheduler=sched,
-                test_loss=True)  # fmt: skip
+                test_iter=d2l.load_array((Xt, yt), 16, is_train=False),
+                parts=[sched, d2l.TestLoss()])  # fmt: skip
     return net.state_dict(), h
 
 

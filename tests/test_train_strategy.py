@@ -8,10 +8,9 @@ torchrun would set (as tests/test_distributed.py does), with a timeout on every 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
-import socket
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import d2lcore as d2l
 from d2lcore.train import loop, strategy
+from tests.test_distributed import _free_port
 
 WORLD, N_TRAIN, N_TEST, BATCH, EPOCHS = 2, 100, 31, 15, 2
 TIMEOUT = 120.0
@@ -91,12 +91,6 @@ def test_array_loader_order_and_fetch_are_what_iteration_uses() -> None:
 # --- two real processes with a loader that is not an ArrayLoader --------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _train() -> tuple[nn.Module, d2l.History]:
     """A torch DataLoader (shuffled by the global generator), not an IndexedLoader."""
     d2l.seed(0)
@@ -106,7 +100,7 @@ def _train() -> tuple[nn.Module, d2l.History]:
     test = DataLoader(TensorDataset(X[N_TRAIN:], y[N_TRAIN:]), BATCH)  # 15 + 15 + 1
     net = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(48, 4))
     history = d2l.fit(net, train, nn.CrossEntropyLoss(reduction="none"), EPOCHS,
-                      torch.optim.SGD(net.parameters(), lr=0.1), test_iter=test, test_loss=True)  # fmt: skip
+                      torch.optim.SGD(net.parameters(), lr=0.1), test_iter=test, parts=[d2l.TestLoss()])  # fmt: skip
     return net, history
 
 
@@ -123,15 +117,10 @@ def test_two_ranks_split_any_loader_and_equal_one_process(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     procs = mp.start_processes(_rank, (_free_port(), str(tmp_path)), nprocs=WORLD, join=False,
                                start_method="fork")  # fmt: skip
-    deadline = time.monotonic() + TIMEOUT
-    try:
-        while not procs.join(timeout=1):
-            if time.monotonic() > deadline:
-                pytest.fail(f"the two ranks did not finish within {TIMEOUT:.0f} s (a hang)")
-    finally:
-        for p in procs.processes:
-            if p.is_alive():
-                p.kill()
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(lambda: [p.kill() for p in procs.processes if p.is_alive()])
+        finished = any(procs.join(timeout=1) for _ in range(int(TIMEOUT)))  # stops at the first True
+    assert finished, f"the two ranks did not finish within {TIMEOUT:.0f} s (a hang)"
     for k in d2l.config.TORCHRUN_VARIABLES:
         monkeypatch.delenv(k, raising=False)
     net, history = _train()

@@ -4,11 +4,15 @@ clickable outline.
 
 Each page of ``<html>`` is served on 127.0.0.1 and opened in Debian's ``chromium`` driven by
 Playwright (offline: a request to any other host is refused), with its math typeset by the
-site's MathJax, its fonts loaded and its solutions opened; then Chromium prints it with the
-theme's print style sheet (no sidebars, no buttons). pypdf merges the pages behind a contents
-page whose entries link to the first page of each section, and adds one bookmark per chapter
-and section. The result goes to ``_build/pdf/book.pdf`` and is copied to ``<html>/book.pdf``,
-where each page's download menu links it.
+site's MathJax, its fonts loaded and its solutions opened; then Chromium prints it on A4,
+typeset for print by ``book_print.py`` beside this file (no theme chrome or toggles, code and
+outputs wrapped in the text width, wide formulas and tables shrunk to it, status marks in
+words). pypdf merges the pages behind a contents page whose entries link to the first page of
+each section, adds one bookmark per chapter and section, turns the links between pages into
+links inside the PDF (and the other links to the temporary server into links to the public
+website, ``html.baseurl`` of ``_config.yml``), and lays each page's running head (chapter and
+section title) and number over it. The result goes to ``_build/pdf/book.pdf`` and is copied
+to ``<html>/book.pdf``, where each page's download menu links it.
 
     python tools/book_pdf.py [--html _build/html] [--out _build/pdf/book.pdf]
 
@@ -36,8 +40,10 @@ from book_site import ROOT, chromium, serve, toc_pages  # noqa: E402
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
+import book_print  # noqa: E402
+
 # A4 in PostScript points, and the contents page's fixed layout (so its links can be placed).
-PAGE_W, PAGE_H = 595.28, 841.89
+PAGE_W, PAGE_H = book_print.PAGE_W, book_print.PAGE_H
 TOC_MARGIN, TOC_TITLE_H, TOC_ROW_H = 54.0, 64.0, 20.0
 BOOK_TITLE = "D2L Companion · 动手学深度学习 第 3–7 章"
 
@@ -56,25 +62,6 @@ class Entry:
 def toc_entries(toc_path: Path) -> list[Entry]:
     """Every page of ``_toc.yml`` in reading order (the root first)."""
     return [Entry(part, docname) for part, docname in toc_pages(toc_path)]
-
-
-# Run in the page before printing: typeset math, loaded fonts, opened solutions, plain links.
-_PREPARE = """async () => {
-  if (document.querySelector('script[src*="mathjax"]')) {
-    for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++) {
-      await new Promise(r => setTimeout(r, 50));
-    }
-    if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
-  }
-  await document.fonts.ready;
-  document.querySelectorAll('details').forEach(d => { d.open = true; });
-  document.querySelectorAll('.toggle-hidden').forEach(e => {
-    if (!e.closest('.cell')) e.classList.remove('toggle-hidden');
-  });
-  document.querySelectorAll('button.toggle-button').forEach(b => b.remove());
-  const h1 = document.querySelector('main h1, article h1, h1');
-  return h1 ? h1.textContent.replace(/[#¶]\\s*$/, '').trim() : document.title;
-}"""
 
 
 def print_pages(browser: Browser, base_url: str, entries: list[Entry], workdir: Path,
@@ -98,12 +85,17 @@ def print_pages(browser: Browser, base_url: str, entries: list[Entry], workdir: 
         if response is None or response.status != 200:
             raise RuntimeError(f"book_pdf: {entry.docname}.html did not load "
                                f"(status {response and response.status}); build the site first")
-        entry.title = page.evaluate(_PREPARE) or entry.docname
+        entry.title = page.evaluate(book_print.PREPARE_JS) or entry.docname
+        page.add_style_tag(path=str(book_print.CSS))
+        # Laid out as printed (print media, the text width), what is still too wide shrinks.
         page.emulate_media(media="print")
+        page.set_viewport_size({"width": book_print.TEXT_WIDTH_PX, "height": 1400})
+        page.evaluate(book_print.FIT_JS)
         path = workdir / f"{i:03d}.pdf"
         page.pdf(path=str(path), format="A4", print_background=True,
-                 margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+                 margin={k: f"{v}px" for k, v in book_print.MARGIN_PX.items()})
         page.emulate_media(media="screen")
+        page.set_viewport_size({"width": 1000, "height": 1400})
         out.append(path)
         if log:
             print(f"book_pdf: {entry.docname} ({time.perf_counter() - start:.1f} s)", flush=True)
@@ -181,20 +173,39 @@ def print_html(browser: Browser, html_text: str, path: Path) -> None:
     page.close()
 
 
+def running_heads(entries: list[Entry], contents_pages: int, total: int) -> list[tuple[str, str, str]]:
+    """(left head, right head, page number) of every page of the book: the contents' pages
+    read 目录; a section's read its chapter (if any) and its title."""
+    heads = [("", "目录", str(i + 1)) for i in range(contents_pages)]
+    for entry in entries:
+        left = entry.part or ""
+        heads += [(left, entry.title, str(entry.first_page + k + 1)) for k in range(entry.num_pages)]
+    if len(heads) != total:
+        raise RuntimeError(f"book_pdf: {len(heads)} running heads for {total} pages")
+    return heads
+
+
 def merge(browser: Browser, entries: list[Entry], page_pdfs: list[Path], workdir: Path,
-          out: Path) -> int:
-    """Contents + pages into ``out`` with an outline and linked contents; returns the page count."""
+          out: Path, server: str, public: str) -> int:
+    """Contents + pages into ``out`` with an outline, linked contents, links between the pages,
+    running heads and page numbers; returns the page count. ``server`` is the base URL the
+    pages were printed from, ``public`` the website's (links there are rewritten)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.annotations import Link
     from pypdf.generic import Fit
 
     readers = [PdfReader(p) for p in page_pdfs]
+    dests = book_print.Destinations()
+    # A box's bottom edge that spills onto a page of its own at a section's end is dropped.
+    kept = {id(r): len(r.pages) - book_print.blank_tail(r) for r in readers}
+    for entry, reader in zip(entries, readers):
+        dests.add(entry.docname, reader, kept[id(reader)])
     rows = _toc_rows(entries)
     sheets = contents_sheets(rows)
     offset = len(sheets)  # the contents come first
     for entry, reader in zip(entries, readers):
         entry.first_page = offset
-        entry.num_pages = len(reader.pages)
+        entry.num_pages = kept[id(reader)]
         offset += entry.num_pages
     page_of = {i: e.first_page for i, e in enumerate(entries)}
     toc_pdf = workdir / "contents.pdf"
@@ -206,8 +217,17 @@ def merge(browser: Browser, entries: list[Entry], page_pdfs: list[Path], workdir
 
     writer = PdfWriter()
     for reader in [toc_reader, *readers]:
-        for page in reader.pages:
+        for page in reader.pages[: kept.get(id(reader), len(reader.pages))]:
             writer.add_page(page)
+    # Links between the pages and inside them land in the book; the rest on the website.
+    counts = book_print.relink(writer, [(e.docname, e.first_page, e.num_pages) for e in entries],
+                               dests, server, public)
+    # Every page's running head and number.
+    stamp_pdf = workdir / "heads.pdf"
+    print_html(browser, book_print.stamp_html(running_heads(entries, len(sheets),
+                                                            len(writer.pages))),
+               stamp_pdf)
+    book_print.stamp(writer, PdfReader(stamp_pdf))
     # The contents' entries link to their pages.
     for s, sheet in enumerate(sheets):
         top = TOC_MARGIN + (TOC_TITLE_H if s == 0 else 0)
@@ -230,6 +250,8 @@ def merge(browser: Browser, entries: list[Entry], page_pdfs: list[Path], workdir
             parents[entry.part] = writer.add_outline_item(title=entry.part, page_number=entry.first_page)
         writer.add_outline_item(title=entry.title, page_number=entry.first_page,
                                 parent=parents[entry.part])
+    print(f"book_pdf: links: {counts['internal']} inside the book, {counts['public']} to the "
+          f"website ({public}), {counts['external']} elsewhere", flush=True)
     writer.page_mode = "/UseOutlines"
     writer.add_metadata({"/Title": BOOK_TITLE, "/Author": "D2L Companion contributors"})
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -259,12 +281,13 @@ def build(html_dir: Path, out: Path, toc: Path = ROOT / "_toc.yml") -> int:
     if not (html_dir / "index.html").is_file():
         raise SystemExit(f"book_pdf: no website in {html_dir}: run `make book` "
                          "(or `make book-strict`) first")
+    public = book_print.public_url(ROOT / "_config.yml")
     entries = toc_entries(toc)
     start = time.perf_counter()
     with (tempfile.TemporaryDirectory(prefix="book-pdf-") as tmp, serve(html_dir) as base_url,
           chromium() as browser):
         pdfs = print_pages(browser, base_url, entries, Path(tmp))
-        pages = merge(browser, entries, pdfs, Path(tmp), out)
+        pages = merge(browser, entries, pdfs, Path(tmp), out, base_url, public)
     shutil.copy(out, html_dir / "book.pdf")
     mark_pages(html_dir)
     print(f"book_pdf: {out} ({pages} pages, {len(entries)} sections) in "

@@ -7,6 +7,10 @@ what a run reports and leaves behind. One idea per module:
 - :mod:`~d2lcore.train.checks`: the argument checks;
 - :mod:`~d2lcore.train.evaluate`: evaluation and the meter training shares with it;
 - :mod:`~d2lcore.train.checkpoint`: save/load, RNG state, the atomic writer;
+- :mod:`~d2lcore.train.parts`: what fit takes in ``parts=[...]`` (:class:`Checkpoint`,
+  :class:`TestLoss`, besides callbacks, a precision policy and a scheduler);
+- :mod:`~d2lcore.train.legacy`: fit's deprecated keyword arguments, folded into parts;
+- :mod:`~d2lcore.train.strategy`: one process, or several under torchrun (DDP);
 - :mod:`~d2lcore.train.loop`: :func:`fit` and one epoch of it.
 
 This module knows nothing of plotting (``d2lcore.progress`` draws through a callback).
@@ -20,6 +24,7 @@ from .errors import DivergedError, TrainingError
 from .evaluate import evaluate_accuracy, evaluate_loss
 from .history import EpochStats, History
 from .loop import fit
+from .parts import Checkpoint, TestLoss
 
 __all__ = [
     "EpochStats",
@@ -28,6 +33,8 @@ __all__ = [
     "TrainingError",
     "DivergedError",
     "fit",
+    "Checkpoint",
+    "TestLoss",
     "evaluate_accuracy",
     "evaluate_loss",
     "save_checkpoint",

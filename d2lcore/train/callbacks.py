@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from .errors import TrainingError, stopped
 from .history import EpochStats, History
 
-__all__ = ["Callback", "METHODS", "as_list", "notify", "end"]
+__all__ = ["Callback", "METHODS", "check", "as_list", "notify", "end"]
 
 
 class Callback(Protocol):
@@ -26,26 +26,31 @@ class Callback(Protocol):
 METHODS = ("on_train_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
 
+def check(name: str, cb: object, also: str = "") -> None:
+    """``cb`` must be an object with at least one of :class:`Callback`'s methods (a string, a
+    class or a stray value would be ignored); ``name`` is where it came from, ``also`` names
+    what else that place accepts."""
+    if isinstance(cb, type):
+        raise TypeError(
+            f"{name} is the class {cb.__name__}, not an object of it; pass an instance, "
+            + (f"e.g. parts=[{cb.__name__}()]" if name.startswith("parts") else f"e.g. callback={cb.__name__}()")
+        )
+    methods = [m for m in METHODS if hasattr(cb, m)]
+    if not methods or any(not callable(getattr(cb, m)) for m in methods):
+        raise TypeError(
+            f"{name} must be {also}an object with some of the methods {', '.join(METHODS)}"
+            f" (such as d2l.Progress()), or a list of them, got {cb!r} ({type(cb).__name__})"
+        )
+
+
 def as_list(callback: Callback | Sequence[Callback] | None) -> list[Any]:
-    """The callbacks as a list, each checked to be an object with at least one of
-    :class:`Callback`'s methods (a string, a class or a stray value would be ignored)."""
+    """The callbacks as a list, each checked by :func:`check`."""
     if callback is None:
         return []
     many = isinstance(callback, (list, tuple))
     callbacks = list(callback) if many else [callback]
     for i, cb in enumerate(callbacks):
-        name = f"callback[{i}]" if many else "callback"
-        if isinstance(cb, type):
-            raise TypeError(
-                f"{name} is the class {cb.__name__}, not an object of it; pass an instance, "
-                f"e.g. callback={cb.__name__}()"
-            )
-        methods = [m for m in METHODS if hasattr(cb, m)]
-        if not methods or any(not callable(getattr(cb, m)) for m in methods):
-            raise TypeError(
-                f"{name} must be an object with some of the methods {', '.join(METHODS)}"
-                f" (such as d2l.Progress()), or a list of them, got {cb!r} ({type(cb).__name__})"
-            )
+        check(f"callback[{i}]" if many else "callback", cb)
     return callbacks
 
 

@@ -4,7 +4,6 @@ generators' states in one file, written atomically and loaded without running co
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import warnings
@@ -25,7 +24,11 @@ __all__ = [
     "set_rng_state",
     "atomic_save",
     "checkpoint_path",
-    "Checkpointer",
+    "check_not_folder",
+    "make_parent",
+    "read_checkpoint",
+    "restore",
+    "same_scheduler",
 ]
 
 _KEYS = {"model", "optimizer", "scheduler", "history", "rng"}
@@ -69,7 +72,7 @@ def checkpoint_path(name: str, path: object) -> Path:
     return Path(path).expanduser()
 
 
-def _check_not_folder(name: str, path: Path) -> None:
+def check_not_folder(name: str, path: Path) -> None:
     if path.is_dir() or not path.name:
         raise ValueError(
             f"{name}: {path} is a folder, not a checkpoint file; pass a file path in it, e.g. "
@@ -77,7 +80,7 @@ def _check_not_folder(name: str, path: Path) -> None:
         )
 
 
-def _make_parent(path: Path, name: str) -> None:
+def make_parent(path: Path, name: str) -> None:
     """Create ``path``'s folder, with a message that names the path when that is impossible."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,8 +112,8 @@ def save_checkpoint(
     checks.scheduler(scheduler, checkpointed=True)
     if not isinstance(history, History):
         raise TypeError(f"history must be a d2lcore History, got {type(history).__name__}")
-    _check_not_folder("path", path)
-    _make_parent(path, "path")
+    check_not_folder("path", path)
+    make_parent(path, "path")
     state = {
         "model": net.state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
@@ -141,8 +144,9 @@ def load_checkpoint(
     return _load(path, net, optimizer, scheduler, restore_rng, stacklevel=3)
 
 
-def _read(path: Path) -> dict[str, Any]:
-    """The checkpoint's dictionary, read without running code from the file."""
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    """The checkpoint's dictionary, read without running code from the file (a file that is no
+    d2lcore checkpoint raises a ValueError that says to delete it)."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -164,7 +168,7 @@ def _class_name(obj: object) -> str:
     return f"{type(obj).__module__}.{type(obj).__qualname__}"
 
 
-def _same_scheduler(path: Path, scheduler: Any, state: dict[str, Any]) -> None:
+def same_scheduler(path: Path, scheduler: Any, state: dict[str, Any]) -> None:
     """The checkpoint's scheduler state must come from ``scheduler``'s class: another class's
     state loads without complaint and fails at its first step (StepLR's lacks OneCycleLR's
     ``max_lr``). Older checkpoints, without the class's name, are compared by their keys."""
@@ -186,40 +190,6 @@ def _same_scheduler(path: Path, scheduler: Any, state: dict[str, Any]) -> None:
     )
 
 
-def _resume_warnings(path: Path, optimizer: torch.optim.Optimizer | None, scheduler: Any,
-                     state: dict[str, Any], stacklevel: int) -> None:  # fmt: skip
-    """What resuming would change silently: the learning rate the checkpoint brings back
-    differs from the optimizer's, or a saved schedule is dropped for want of a scheduler."""
-    saved_opt = state["optimizer"]
-    if optimizer is not None and isinstance(saved_opt, dict):
-        groups = saved_opt.get("param_groups", [])
-        for i, (ours, theirs) in enumerate(zip(optimizer.param_groups, groups)):
-            key = "initial_lr" if "initial_lr" in ours and "initial_lr" in theirs else "lr"
-            mine, saved = ours.get(key), theirs.get(key)
-            try:
-                mine, saved = float(mine), float(saved)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                continue
-            if not math.isclose(mine, saved, rel_tol=1e-12, abs_tol=0.0):
-                what = "initial learning rate" if key == "initial_lr" else "learning rate"
-                warnings.warn(
-                    f"resume: {path} was saved with the {what} {saved:g} (param group {i}), but "
-                    f"updater has {key}={mine:g}; loading the optimizer's state brings back "
-                    f"{saved:g}, so training goes on at the saved rate. To train at {mine:g}, "
-                    "start afresh (resume=False, or another checkpoint path)",
-                    stacklevel=stacklevel,
-                )
-                break
-    if scheduler is None and state["scheduler"] is not None:
-        saved_class = str(state.get("scheduler_class") or "a scheduler").rsplit(".", 1)[-1]
-        warnings.warn(
-            f"resume: {path} holds the state of a {saved_class} learning-rate schedule, but no "
-            "scheduler was passed, so the rate stays where the checkpoint left it; pass the "
-            f"same scheduler (scheduler={saved_class}(updater, ...)) to go on with the schedule",
-            stacklevel=stacklevel,
-        )
-
-
 def _load(
     path: str | os.PathLike[str],
     net: nn.Module,
@@ -227,7 +197,6 @@ def _load(
     scheduler: Any,
     restore_rng: bool,
     stacklevel: int,
-    resume: bool = False,
 ) -> History:
     path = checkpoint_path("path", path)
     if not isinstance(net, nn.Module):
@@ -238,12 +207,17 @@ def _load(
     checks.optimizer(optimizer)
     checks.scheduler(scheduler, checkpointed=True)
     validate.boolean("restore_rng", restore_rng)
-    _check_not_folder("path", path)
-    state = _read(path)
+    check_not_folder("path", path)
+    return restore(path, read_checkpoint(path), net, optimizer, scheduler, restore_rng, stacklevel + 1)
+
+
+def restore(path: Path, state: dict[str, Any], net: nn.Module, optimizer: torch.optim.Optimizer | None,
+            scheduler: Any, restore_rng: bool, stacklevel: int) -> History:  # fmt: skip
+    """Load a checkpoint's ``state`` (from :func:`read_checkpoint`) into ``net``,
+    ``optimizer`` and ``scheduler`` (a scheduler of another class is refused before anything
+    loads) and return its history; warn (at ``stacklevel``) for state that starts afresh."""
     if scheduler is not None and state["scheduler"] is not None:
-        _same_scheduler(path, scheduler, state)
-    if resume:
-        _resume_warnings(path, optimizer, scheduler, state, stacklevel + 1)
+        same_scheduler(path, scheduler, state)
     try:
         net.load_state_dict(state["model"])
         if optimizer is not None and state["optimizer"] is not None:
@@ -274,59 +248,3 @@ def _load(
     if restore_rng:
         set_rng_state(state["rng"])
     return history
-
-
-class Checkpointer:
-    """``fit``'s checkpoint file: checked and trial-written before training, loaded when
-    resuming, written after each epoch (atomically, by :func:`save_checkpoint`)."""
-
-    def __init__(self, path: str | os.PathLike[str], net: nn.Module,
-                 optimizer: torch.optim.Optimizer | None, scheduler: Any) -> None:  # fmt: skip
-        self.path = checkpoint_path("checkpoint", path)
-        self.net, self.optimizer, self.scheduler = net, optimizer, scheduler
-
-    def before_train(self, resume: bool, num_epochs: int) -> History:
-        """Check that the file can be written, then return the history to continue: the
-        checkpoint's when resuming from an existing file, else an empty one."""
-        self._trial_write()
-        if not (resume and self.path.exists()):
-            return History()
-        history = _load(self.path, self.net, self.optimizer, self.scheduler, restore_rng=True,
-                        stacklevel=4, resume=True)
-        history.interrupted = False
-        if len(history) > num_epochs:
-            warnings.warn(
-                f"resume: {self.path} already holds {len(history)} epochs, more than "
-                f"num_epochs={num_epochs}; nothing is trained and its {len(history)} epochs are "
-                f"returned. Pass num_epochs > {len(history)} to train on.",
-                stacklevel=3,
-            )
-        if self.optimizer is None and history.epochs:
-            warnings.warn(
-                f"resume: updater is a function, so {self.path} holds no optimizer state; any "
-                "state the updater keeps (momentum, say) starts afresh. Pass a "
-                "torch.optim.Optimizer to have its state saved and resumed.",
-                stacklevel=3,
-            )
-        return history
-
-    def after_epoch(self, history: History) -> None:
-        """Write the checkpoint of the epochs finished so far."""
-        save_checkpoint(self.path, self.net, self.optimizer, history, self.scheduler)
-
-    def _trial_write(self) -> None:
-        """Create the folder and write and delete a small file next to the checkpoint, so a
-        path that cannot be written fails before an epoch is spent."""
-        path = self.path
-        _check_not_folder("checkpoint", path)
-        _make_parent(path, "checkpoint")
-        trial = path.with_name(f".{path.name}.{os.getpid()}.trial")
-        try:
-            trial.write_bytes(b"d2lcore")
-        except OSError as err:
-            raise ValueError(
-                f"checkpoint: cannot write in the folder of {path} ({type(err).__name__}: "
-                f"{err.strerror}); pass a path in a folder you can write to"
-            ) from err
-        finally:
-            trial.unlink(missing_ok=True)

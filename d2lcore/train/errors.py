@@ -53,7 +53,7 @@ def stopped(err: Exception, epoch: int, history: History, checkpoint: Path | Non
     the file the finished epochs are also in, if any)."""
     kept = f"{len(history)} finished epoch(s) are in this error's .history"
     if checkpoint is not None:
-        kept += f" and in {checkpoint}; fix the cause and pass resume=True to go on"
+        kept += f" and in {checkpoint}; fix the cause and pass d2l.Checkpoint(..., resume=True) to go on"
     first = str(err).splitlines()[0] if str(err) else ""
     return TrainingError(
         f"training stopped in epoch {epoch} by {type(err).__name__}: {first} (the {kept})",

@@ -138,7 +138,7 @@ def net_device(net: Callable[..., Any], device: str | torch.device | None) -> to
     it applies to :func:`d2lcore.device`, which a notebook passes as ``device=``."""
     if device is not None:
         return config.device(device)
-    config._env_device()
+    config.env_device()
     if isinstance(net, nn.Module):
         p = next(net.parameters(), None)
         if p is not None:

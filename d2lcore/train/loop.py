@@ -8,27 +8,25 @@ and conv nets can use the channels-last layout and bfloat16 autocast.
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 from torch import nn
 
-from .. import config, validate
-from . import strategy as strategies
+from .. import config
 from . import callbacks as cbs
-from . import checks
-from .callbacks import Callback
-from .checkpoint import Checkpointer, checkpoint_path
+from . import checks, legacy
+from . import strategy as strategies
 from .checks import Batch
 from .errors import EmptyPassError, TrainingError, check_finite, stopped
 from .evaluate import LossFn, Meter, measure, net_device, set_mode, to_device
 from .evaluate import autocast as autocast_to
 from .history import EpochStats, History
+from .parts import sort as sort_parts
 from .strategy import Strategy
 
 __all__ = ["fit", "Updater"]
@@ -75,14 +73,9 @@ def fit(
     updater: Updater,
     *,
     test_iter: Iterable[Batch] | None = None,
-    test_loss: bool | None = None,
     device: str | torch.device | None = None,
-    scheduler: Any = None,
-    callback: Callback | Sequence[Callback] | None = None,
-    checkpoint: str | os.PathLike[str] | None = None,
-    resume: bool = False,
-    channels_last: bool = False,
-    autocast: torch.dtype | None = None,
+    parts: Any = None,
+    **deprecated: Any,
 ) -> History:
     """Train ``net`` for ``num_epochs`` epochs and return the per-epoch :class:`History`.
 
@@ -91,25 +84,26 @@ def fit(
       from-scratch update ``updater(batch_size)`` such as ``lambda n: d2lcore.sgd(params, lr,
       n)`` (the summed loss is back-propagated, as in §3.2).
     - ``test_iter``: evaluated after each epoch — accuracy for classifiers, and the mean
-      ``loss`` when ``test_loss`` is true (default: for regression only).
+      ``loss`` for regression (or with the part :class:`TestLoss`).
     - ``device``: where to train; by default where ``net``'s parameters are (the CPU for a
       function). Pass ``device=d2lcore.device()`` for the best device present or the one
       ``D2LCORE_DEVICE`` names (a set ``D2LCORE_DEVICE`` is checked in any case).
-    - ``scheduler``: a learning-rate scheduler stepped after every batch (so a one-cycle
-      schedule is keyed to epochs × batches, not to the clock).
-    - ``callback``: an object with some of :class:`Callback`'s methods (such as
-      :class:`d2lcore.Progress`), or a list of them.
-    - ``checkpoint``: a file written atomically after each epoch (its folder is created and
-      trial-written before training, so a bad path fails at once); with ``resume=True`` an
-      existing one is loaded first and training continues after its last epoch. Resuming warns
-      when the file already holds more than ``num_epochs`` epochs, and when it holds no
-      optimizer state for ``updater`` (saved with ``None``, or a function updater).
-    - ``channels_last`` / ``autocast``: the memory layout and an autocast dtype (e.g.
-      ``torch.bfloat16``) for speed.
+    - ``parts``: a list of the parts that do one job each (:mod:`d2lcore.train.parts`):
+      callbacks such as :class:`d2lcore.Progress`; :class:`Checkpoint` (``path``, written
+      atomically after each epoch, and ``resume=True`` to go on from it); a precision policy
+      :class:`d2lcore.Precision` (autocast dtype and memory layout, resolved on the training
+      device) or its :class:`d2lcore.FastSettings`; a learning-rate scheduler, stepped after
+      every batch (a one-cycle schedule is keyed to epochs × batches); :class:`TestLoss`.
+      Without parts, fit computes in float32 in the NCHW layout and reports nothing.
+
+    The keyword arguments ``test_loss``, ``scheduler``, ``callback``, ``checkpoint``,
+    ``resume``, ``channels_last`` and ``autocast`` still work for one release, with a
+    ``DeprecationWarning`` naming the part that replaces them.
 
     The first batch of each pass is checked to be an ``(X, y)`` pair of tensors with one row
     per example, and its loss to hold one value per example or their mean (the later batches
-    are not checked, to keep the loop fast).
+    are not checked, to keep the loop fast). Under torchrun, a strategy
+    (:mod:`d2lcore.train.strategy`) splits every minibatch across the processes.
 
     The first call in a process runs :func:`d2lcore.tune_malloc` (glibc keeps freed memory for
     the next step instead of page-faulting it in again; ``D2LCORE_TUNE_MALLOC=0`` turns it off).
@@ -119,43 +113,34 @@ def fit(
     carrying the finished epochs. Ctrl-C stops it cleanly: the history so far is returned with
     ``interrupted=True``.
     """
-    checks.fit_args(net, train_iter, loss, num_epochs, updater, test_iter, test_loss, scheduler,
-                    checkpointed=checkpoint is not None)  # fmt: skip
-    validate.boolean("resume", resume)
-    validate.boolean("channels_last", channels_last)
-    if autocast is not None and not (isinstance(autocast, torch.dtype) and autocast.is_floating_point):
-        raise TypeError(
-            f"autocast must be a floating dtype such as torch.bfloat16 (or None), got {autocast!r}"
-        )
-    if checkpoint is not None:
-        checkpoint_path("checkpoint", checkpoint)
-    if (checkpoint is not None or resume) and not isinstance(net, nn.Module):
+    p = sort_parts(parts)
+    legacy.apply(p, deprecated)
+    checks.fit_args(net, train_iter, loss, num_epochs, updater, test_iter, p.test_loss, p.scheduler,
+                    checkpointed=p.checkpoint is not None)  # fmt: skip
+    if p.checkpoint is not None and not isinstance(net, nn.Module):
         raise TypeError("checkpoint/resume need net to be an nn.Module (it saves its state_dict)")
-    if resume and checkpoint is None:
-        raise ValueError("resume=True needs a checkpoint path to resume from")
     strategy = strategies.choose(device if device is not None else net_device(net, None))
-    callbacks = cbs.as_list(callback)
-    run = _Run.prepare(net, loss, updater, scheduler, device, channels_last, autocast)
-    checkpointer = None
-    if checkpoint is not None:
-        checkpointer = Checkpointer(checkpoint, run.net, run.optimizer, run.scheduler)  # type: ignore[arg-type]
-    history = checkpointer.before_train(resume, num_epochs) if checkpointer else History()
+    settings = p.settings(net_device(net, device))
+    legacy.check_settings(settings)
+    run = _Run.prepare(net, loss, updater, p.scheduler, device, settings.channels_last, settings.autocast)
+    ckpt = p.checkpoint
+    history = ckpt.before_train(run.net, run.optimizer, run.scheduler, num_epochs) if ckpt else History()  # type: ignore[arg-type]
     run.device = strategy.device(run.device)
     model, train_iter, test_iter = strategy.setup(run.net, run.device, train_iter, test_iter, len(history))
     train_run = replace(run, net=model)  # evaluation keeps the plain model
-    callbacks, checkpointer = strategy.gate(callbacks, checkpointer)
+    callbacks, ckpt = strategy.gate(p.callbacks, ckpt)
     cbs.notify(callbacks, "on_train_begin", num_epochs, _num_batches(train_iter), history)
-    ckpt_path = checkpointer.path if checkpointer is not None else None
+    ckpt_path = ckpt.file if ckpt is not None else None
     epoch = len(history)
     try:
         for epoch in range(len(history) + 1, num_epochs + 1):
             stats = _train_epoch(train_run, strategy, train_iter, epoch, callbacks)
             check_finite(stats, history)
             if test_iter is not None:
-                _evaluate_epoch(run, strategy, test_iter, test_loss, stats, history)
+                _evaluate_epoch(run, strategy, test_iter, p.test_loss, stats, history)
             history.epochs.append(stats)
-            if checkpointer is not None:
-                checkpointer.after_epoch(history)
+            if ckpt is not None:
+                ckpt.after_epoch(run.net, run.optimizer, run.scheduler, history)  # type: ignore[arg-type]
             cbs.notify(callbacks, "on_epoch_end", stats)
     except KeyboardInterrupt:
         history.interrupted = True
