@@ -152,6 +152,7 @@ class Progress:
 
     def _draw(self) -> None:
         import matplotlib.pyplot as plt
+
         from .plot import plot_history, use_svg_display
 
         use_svg_display()
