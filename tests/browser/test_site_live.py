@@ -163,7 +163,7 @@ def test_results_headers_do_not_break_inside_a_word(open_page, viewport: dict) -
         }
         return [th.innerText.trim(), tops.size];
     })""")
-    assert any(name == "轮次" for name, _ in heads), heads
+    assert any(name == "迭代周期" for name, _ in heads), heads
     broken = [(name, lines) for name, lines in heads if lines > 1 and " " not in name]
     assert broken == [], f"headers broken across lines: {broken}"
 

@@ -90,8 +90,12 @@
   };
   const scrollCues = () => document.querySelectorAll(SCROLLERS).forEach(cue);
 
+  // sphinx-togglebutton names its buttons in English.
+  const chineseToggles = () => document.querySelectorAll("button.toggle-button[aria-label]").forEach(
+    (b) => b.setAttribute("aria-label", "显示或隐藏内容"));
+
   let timer = null;
-  const update = () => { stackTables(); scrollCues(); };
+  const update = () => { chineseToggles(); stackTables(); scrollCues(); };
   const later = () => { clearTimeout(timer); timer = setTimeout(update, 150); };
   const ready = () => {
     closeDrawersOnTap();
