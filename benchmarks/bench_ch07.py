@@ -91,14 +91,14 @@ PAGES: dict[str, Page] = {
                     128, 6,
                     extra=[(lambda: d2l.AlexNet(resolution=28, width=0.125, hidden=128,
                                                 small_stem=True, dropout=0.5), 1000, 30 * 6, 128, 1000)]),
-    "vgg": Page("7.2", lambda: d2l.VGG(((1, 32), (2, 64), (2, 128)), resolution=28, width=0.5,
-                                       hidden=512, batch_norm=True), 128, 8),
+    "vgg": Page("7.2", lambda: d2l.VGG(((1, 32), (2, 64), (2, 128)), resolution=28, width=1.0,
+                                       hidden=512), 128, 12),
     "nin": Page("7.3", lambda: d2l.NiN(resolution=28, width=0.125, small_stem=True), 128, 5,
                 extra=[(_nin_fc_head, N_TRAIN, 5, 128, N_TEST)]),
     "googlenet": Page("7.4", lambda: d2l.GoogLeNet(resolution=28, width=0.1875, small_stem=True),
                       128, 5),
     "bn": Page("7.5", _bn_lenet, 256, 10),
-    "resnet": Page("7.6", lambda: d2l.ResNet18(resolution=28, width=0.125, small_stem=True), 256, 4),
+    "resnet": Page("7.6", lambda: d2l.ResNet18(resolution=28, width=0.125, small_stem=True), 256, 3),
 }
 
 # Other configurations, timed by name (``--pages vgg-w0.5``) when choosing the pages' ones.
@@ -117,11 +117,11 @@ CANDIDATES: dict[str, Page] = {
     "resnet-w0.09375": Page("7.6", lambda: d2l.ResNet18(resolution=28, width=0.09375,
                                                         small_stem=True), 128, 4),
     "googlenet-b256": Page("7.4", lambda: d2l.GoogLeNet(resolution=28, width=0.25,
-                                                        small_stem=True), 256, 4),
+                                                        small_stem=True), 256, 3),
     "googlenet-w0.1875-b256": Page("7.4", lambda: d2l.GoogLeNet(resolution=28, width=0.1875,
                                                                 small_stem=True), 256, 5),
     "resnet-b256": Page("7.6", lambda: d2l.ResNet18(resolution=28, width=0.125,
-                                                    small_stem=True), 256, 4),
+                                                    small_stem=True), 256, 3),
 }
 
 
