@@ -23,8 +23,9 @@ from . import config, distributed
 from .precision import device_class
 from .train import History
 
-# The registry of the numbers the pages attribute to the book or to the readers' notes.
-_REGISTRY = Path("chapters") / "sources.yml"
+# The registry of the numbers the pages attribute to the book or to the readers' notes. It ships
+# inside the package, so a downloaded notebook finds it after `pip install` too.
+_REGISTRY = Path(__file__).with_name("sources.yml")
 _SOURCES = ("printed", "text", "figure", "notes")
 
 __all__ = ["Result", "record", "load_results", "BookNumber", "book_numbers", "book_number"]
@@ -169,7 +170,7 @@ def _read(path: Path) -> Result:
 
 @dataclass(frozen=True)
 class BookNumber:
-    """One entry of ``chapters/sources.yml``: a number of the book (or of the readers' notes),
+    """One entry of ``d2lcore/sources.yml``: a number of the book (or of the readers' notes),
     where it comes from (``printed`` output, ``text``, read off a ``figure``, the ``notes``), and
     the quoted line for printed output, text and notes."""
 
@@ -187,21 +188,18 @@ class BookNumber:
 
 
 def _find_registry() -> Path:
-    """``chapters/sources.yml`` of the companion: above the working folder (a notebook runs in
-    its page's folder), else beside the d2lcore package of a checkout."""
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents, Path(__file__).resolve().parents[1]):
-        if (folder / _REGISTRY).is_file():
-            return folder / _REGISTRY
-    raise FileNotFoundError(
-        f"the registry of the book's numbers, {_REGISTRY}, is not in {here} or above it, nor "
-        f"beside d2lcore ({Path(__file__).resolve().parents[1]}); run from a checkout of the "
-        f"companion or pass path=..."
-    )
+    """``d2lcore/sources.yml``, installed with the package (a checkout, an editable or a plain
+    ``pip install``)."""
+    if not _REGISTRY.is_file():
+        raise FileNotFoundError(
+            f"the registry of the book's numbers, {_REGISTRY}, is missing: this d2lcore was "
+            f"installed without its package data; reinstall it with pip, or pass path=..."
+        )
+    return _REGISTRY
 
 
 def book_numbers(path: str | os.PathLike[str] | None = None) -> dict[str, BookNumber]:
-    """Every entry of the registry of the book's and the notes' numbers (``chapters/sources.yml``,
+    """Every entry of the registry of the book's and the notes' numbers (``d2lcore/sources.yml``,
     or ``path``), checked: a value, a section like '6.6' that starts the key, a known source,
     and a quote that contains the value for printed output, text and notes."""
     import yaml  # the registry is YAML; only the pages and the results page need it

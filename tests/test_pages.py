@@ -19,7 +19,7 @@ A literal that is not a run result is allowed in one of two explicit ways:
    Every listed literal must occur in that paragraph (a stale marker fails too).
 
 A number the prose attributes to the book or the notes (a clause with 书中, 笔记, …) is never
-typed: it comes from the registry ``chapters/sources.yml`` (value, section, source: printed
+typed: it comes from the registry ``d2lcore/sources.yml`` (value, section, source: printed
 output with the quoted line, text, read off a figure, or the notes) through
 ``glue("book-...", d2l.book_number("6.6/test-acc"), display=False)``; a figure's value is
 preceded by 约. ``d2l.record(..., book_test_acc=d2l.book_number(...))`` reads the same registry.
@@ -41,7 +41,7 @@ PAGES = sorted([*(REPO / "chapters").glob("ch*/ch*.md"), *(REPO / "chapters").gl
 SETTINGS = ("阈值", "要求", "学习率", "系数")
 BOOK_WORDS = ("书中", "书上", "原书", "笔记", "论文")
 ATTRIBUTIONS = (*BOOK_WORDS, *SETTINGS)
-REGISTRY = REPO / "chapters" / "sources.yml"
+REGISTRY = REPO / "d2lcore" / "sources.yml"
 # Words that make a clause about accuracy, error or loss.
 METRIC_WORDS = re.compile(
     r"精度|准确率|正确率|错误率|误差|损失|accuracy|acc\b|error|loss", re.IGNORECASE)
@@ -64,7 +64,7 @@ class Finding:
     book: bool = False  # attributed to the book or the notes, but typed
 
     def __str__(self) -> str:
-        why = " (the book's or the notes' number: glue it from chapters/sources.yml)" if self.book else ""
+        why = " (the book's or the notes' number: glue it from d2lcore/sources.yml)" if self.book else ""
         return f"line {self.line}: {self.literal!r} in {self.clause.strip()!r}{why}"
 
 
@@ -167,7 +167,7 @@ def find_literals(markdown: str) -> list[Finding]:
                 continue
             book = any(word in clause for word in BOOK_WORDS)
             for literal in _candidates(clause):
-                if book:  # the book's or the notes' number: glued from chapters/sources.yml
+                if book:  # the book's or the notes' number: glued from d2lcore/sources.yml
                     findings.append(Finding(number, literal, clause, book=True))
                 elif marker is None or literal not in marker[1]:
                     findings.append(Finding(number, literal, clause))
@@ -265,7 +265,7 @@ def book_number_problems(markdown: str, registry: dict[str, dict]) -> list[str]:
     """Where a page's source takes the book's numbers otherwise than from the registry: a key
     that is not in it, a ``book_test_acc=`` that is not ``d2l.book_number(...)``, a ``book-``
     glue key set from anything else, or a figure's value without 约 in front of it."""
-    problems = [f"d2l.book_number({key!r}): no such key in chapters/sources.yml"
+    problems = [f"d2l.book_number({key!r}): no such key in d2lcore/sources.yml"
                 for key in _BOOK_CALL.findall(markdown) if key not in registry]
     problems += [f"book_test_acc={m.group(1)}...: pass d2l.book_number(\"<section>/test-acc\")"
                  for m in re.finditer(r"book_test_acc=(?!d2l\.book_number\()(\S{0,20})", markdown)]

@@ -95,7 +95,7 @@ def test_a_torch_device_is_recorded_by_name(tmp_path: Path, quick_mode: None) ->
     assert json.loads(path.read_text())["device"] == "cpu"
 
 
-# --- the registry of the book's numbers (chapters/sources.yml) -----------------------------
+# --- the registry of the book's numbers (d2lcore/sources.yml) -----------------------------
 
 def test_book_numbers_reads_the_registry() -> None:
     numbers = d2l.book_numbers()
@@ -106,11 +106,24 @@ def test_book_numbers_reads_the_registry() -> None:
     assert d2l.book_number("7.6/test-acc") == 0.893
 
 
-def test_book_number_finds_the_registry_from_a_page_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(Path(__file__).resolve().parents[1] / "chapters" / "ch06_convolutional_networks")
+def test_book_number_ships_with_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry is package data: found from any folder, and declared so that a plain
+    ``pip install`` (a downloaded notebook's set-up) installs it too."""
+    monkeypatch.chdir(tmp_path)  # outside the checkout
     assert d2l.book_number("6.6/test-acc") == 0.779
-    monkeypatch.chdir(tmp_path)  # outside the checkout: found beside the d2lcore package
-    assert d2l.book_number("6.6/test-acc") == 0.779
+    root = Path(__file__).resolve().parents[1]
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "sources.yml" in pyproject["tool"]["setuptools"]["package-data"]["d2lcore"]
+    assert (root / "d2lcore" / "sources.yml").is_file()
+
+
+def test_book_numbers_without_the_registry_says_how_to_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from d2lcore import results
+
+    monkeypatch.setattr(results, "_REGISTRY", tmp_path / "sources.yml")
+    with pytest.raises(FileNotFoundError, match=r"installed without its package data; reinstall"):
+        d2l.book_numbers()
 
 
 def test_book_number_unknown_key_names_the_known_ones() -> None:
