@@ -25,6 +25,7 @@ What differs from the book's package is listed in each docstring and on the appe
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 import time
@@ -127,29 +128,25 @@ def set_axes(
     axes.grid(True)
 
 
-def plot(
-    X: Any,
-    Y: Any = None,
-    xlabel: str | None = None,
-    ylabel: str | None = None,
-    legend: Sequence[str] | None = None,
-    xlim: tuple[float, float] | None = None,
-    ylim: tuple[float, float] | None = None,
-    xscale: str = "linear",
-    yscale: str = "linear",
-    fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
-    figsize: tuple[float, float] = (3.5, 2.5),
-    axes: Axes | None = None,
-) -> None:
+def plot(X: Any, Y: Any = None, *args: Any, **kwargs: Any) -> None:
     """Plot one or several series on ``axes`` (default: matplotlib's current axes, cleared
     first), as the book's ``d2l.plot`` does; returns ``None`` like the book's, so a cell that
-    ends with it shows the figure only. :func:`d2lcore.plot` draws the same on new axes and
-    returns them."""
-    set_figsize(figsize)
+    ends with it shows the figure only. The arguments, in the book's order, are those of
+    :func:`d2lcore.plot` (``xlabel, ylabel, legend, xlim, ylim, xscale, yscale, fmts, figsize,
+    axes``), which draws the same on new axes and returns them."""
+    bound = inspect.signature(_core_plot).bind(X, Y, *args, **kwargs)  # names a wrong argument
+    set_figsize(bound.arguments.get("figsize", (3.5, 2.5)))
+    axes = bound.arguments.get("axes")
     if axes is None:
-        axes = _pyplot().gca()
+        bound.arguments["axes"] = axes = _pyplot().gca()
     axes.cla()
-    _core_plot(X, Y, xlabel, ylabel, legend, xlim, ylim, xscale, yscale, fmts, figsize, axes)
+    _core_plot(*bound.args, **bound.kwargs)
+
+
+# What help() and a notebook's tooltip show: the book's arguments, which d2lcore.plot shares.
+plot.__signature__ = inspect.signature(_core_plot).replace(  # type: ignore[attr-defined]
+    return_annotation=None
+)
 
 
 class Animator:
@@ -672,46 +669,32 @@ def _tensor(name: str, x: object) -> None:
         )
 
 
+def _method(name: str, method: str, doc: str) -> Callable[..., Any]:
+    """The book's framework alias ``d2l.<name>(x, ...)``: ``x.<method>(...)`` for a tensor ``x``
+    (anything else gets a TypeError naming the alias)."""
+
+    def alias(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+        _tensor(name, x)
+        return getattr(x, method)(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = name
+    alias.__doc__ = doc
+    return alias
+
+
+size = _method("size", "numel", "The number of elements of ``x``.")
+reshape = _method("reshape", "reshape", "``x.reshape(shape)``.")
+to = _method("to", "to", "``x.to(device or dtype)``.")
+reduce_sum = _method("reduce_sum", "sum", "``x.sum(...)``.")
+reduce_mean = _method("reduce_mean", "mean", "``x.mean(...)``.")
+argmax = _method("argmax", "argmax", "``x.argmax(...)`` (``axis=`` works as ``dim=``).")
+transpose = _method("transpose", "t", "The transpose of a matrix (``x.t()``).")
+
+
 def numpy(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
     """``x`` as a NumPy array (detached from the graph; a CPU tensor)."""
     _tensor("numpy", x)
     return x.detach().numpy(*args, **kwargs)
-
-
-def size(x: torch.Tensor, *args: Any, **kwargs: Any) -> int:
-    """The number of elements of ``x``."""
-    _tensor("size", x)
-    return x.numel(*args, **kwargs)
-
-
-def reshape(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-    """``x.reshape(shape)``."""
-    _tensor("reshape", x)
-    return x.reshape(*args, **kwargs)
-
-
-def to(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-    """``x.to(device or dtype)``."""
-    _tensor("to", x)
-    return x.to(*args, **kwargs)
-
-
-def reduce_sum(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-    """``x.sum(...)``."""
-    _tensor("reduce_sum", x)
-    return x.sum(*args, **kwargs)
-
-
-def reduce_mean(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-    """``x.mean(...)``."""
-    _tensor("reduce_mean", x)
-    return x.mean(*args, **kwargs)
-
-
-def argmax(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-    """``x.argmax(...)`` (``axis=`` works as ``dim=``)."""
-    _tensor("argmax", x)
-    return x.argmax(*args, **kwargs)
 
 
 def astype(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
@@ -725,9 +708,3 @@ def astype(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
                             f"torch.float32 (d2l.float32) or its name, 'float32'")
         args = (dtype, *args[1:])
     return x.type(*args, **kwargs)
-
-
-def transpose(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-    """The transpose of a matrix (``x.t()``)."""
-    _tensor("transpose", x)
-    return x.t(*args, **kwargs)

@@ -47,21 +47,29 @@ def _fill_downloaded_notebooks(app: Sphinx, exception: Exception | None) -> None
         nbformat.write(merged, path)
 
 
+def download_menu(context: dict) -> list[dict]:
+    """The buttons of the page's download menu (an empty list where the theme shows none)."""
+    for group in context.get("header_buttons", []) or []:
+        if isinstance(group, dict) and group.get("label") == "download-buttons":
+            return group["buttons"]
+    return []
+
+
+def menu_link(url: str, text: str, tooltip: str, icon: str, label: str) -> dict:
+    """One link entry of the download menu, as the book theme describes its buttons."""
+    return {"type": "link", "url": url, "text": text, "tooltip": tooltip, "icon": icon,
+            "label": label}
+
+
 def _book_pdf_entry(app: Sphinx, pagename: str, templatename: str, context: dict,
                     doctree: object) -> None:
     """The whole book as a PDF, in the page's download menu (shown by d2l-live.js when
     present)."""
-    pathto = context["pathto"]
-    for group in context.get("header_buttons", []) or []:
-        if isinstance(group, dict) and group.get("label") == "download-buttons":
-            group["buttons"].append({
-                "type": "link",
-                "url": pathto(BOOK_PDF, 1),
-                "text": "全书 PDF",
-                "tooltip": "下载全书 PDF（所有页面，含目录）",
-                "icon": "fas fa-book",
-                "label": "download-book-pdf-button",
-            })
+    buttons = download_menu(context)
+    if buttons:
+        buttons.append(menu_link(context["pathto"](BOOK_PDF, 1), "全书 PDF",
+                                 "下载全书 PDF（所有页面，含目录）", "fas fa-book",
+                                 "download-book-pdf-button"))
 
 
 def setup(app: Sphinx) -> None:

@@ -40,6 +40,8 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
+from .downloads import download_menu, menu_link
+
 logger = logging.getLogger(__name__)
 
 #: the zip of every page's notebook, relative to the site's root
@@ -498,23 +500,18 @@ def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
 def _download_menu(app: Sphinx, pagename: str, templatename: str, context: dict,
                    doctree: object) -> None:
     """Chinese entries in the page's download menu, and the zip of every notebook."""
-    for group in context.get("header_buttons", []) or []:
-        if not (isinstance(group, dict) and group.get("label") == "download-buttons"):
-            continue
-        for button in group["buttons"]:
-            label = button.get("label", "")
-            if label == "download-notebook-button":
-                button["tooltip"] = "下载本页的笔记本（.ipynb，含输出，下载后可直接运行）"
-            elif label == "download-source-button":
-                button["tooltip"] = "下载本页的 Markdown 版笔记本（.md，可用 Jupytext 打开）"
-        group["buttons"].append({
-            "type": "link",
-            "url": context["pathto"](NOTEBOOKS_ZIP, 1),
-            "text": "全部笔记本（.zip）",
-            "tooltip": "下载全书每一页的笔记本（.ipynb），打成一个 zip",
-            "icon": "fas fa-file-archive",
-            "label": "download-notebooks-zip-button",
-        })
+    buttons = download_menu(context)
+    if not buttons:
+        return
+    for button in buttons:
+        label = button.get("label", "")
+        if label == "download-notebook-button":
+            button["tooltip"] = "下载本页的笔记本（.ipynb，含输出，下载后可直接运行）"
+        elif label == "download-source-button":
+            button["tooltip"] = "下载本页的 Markdown 版笔记本（.md，可用 Jupytext 打开）"
+    buttons.append(menu_link(context["pathto"](NOTEBOOKS_ZIP, 1), "全部笔记本（.zip）",
+                             "下载全书每一页的笔记本（.ipynb），打成一个 zip",
+                             "fas fa-file-archive", "download-notebooks-zip-button"))
 
 
 def setup(app: Sphinx) -> None:
