@@ -500,10 +500,12 @@ def main(argv: list[str] | None = None) -> int:
             f"through the book's package (goal ≥ 3×)" if cell else
             "the book's LeNet cell through d2lcore.torch: not measured (d2l==0.17.6 absent)"
         )
+        cell_precision = "bfloat16 autocast" if "bf16" in (cell or {}).get("variant", "") else "float32"
         print(
             f"\nLeNet: the fastest d2lcore variant ({best['variant']}) {best['paired_ratio']:.2f}× "
-            f"{reference.removesuffix(' (book cell)')} (goal ≥ 4×); {cell_text}; medians of "
-            f"{args.repeats} paired rounds."
+            f"{reference.removesuffix(' (book cell)')} (goal ≥ 4×); {cell_text} "
+            f"({cell_precision}); medians of {args.repeats} paired rounds; on "
+            f"{d2lcore.device_class('cpu')}."
         )
     return 0
 
