@@ -26,6 +26,7 @@ LINKS = notebooks.Links(
     titles={"chapters/ch06_c/ch06_05_pooling": "6.5 汇聚层",
             "chapters/ch04_m/ch04_03_mlp_concise": "4.3 多层感知机的简洁实现", "intro": "首页"},
     pages=["chapters/ch04_m/ch04_03_mlp_concise", "chapters/ch06_c/ch06_05_pooling"],
+    equations={"eq-mlp-1": ("chapters/ch04_m/ch04_03_mlp_concise", "equation-eq-mlp-1", "4.3.1")},
 )
 POOLING_URL = f"{SITE}chapters/ch06_c/ch06_05_pooling.html#sec-pooling"
 EXERCISE_URL = f"{SITE}chapters/ch04_m/ch04_03_mlp_concise.html#ex-4-3-2"
@@ -40,6 +41,21 @@ def test_references_become_links_to_the_site_with_the_sites_text() -> None:
     out = notebooks.myst_to_markdown(text, page())
     assert out == (f"见 [6.5 节]({POOLING_URL})，以及 [6.5 汇聚层]({POOLING_URL}) 和 "
                    f"[练习 4.3.2]({EXERCISE_URL})。")
+
+
+def test_equations_keep_the_sites_numbers() -> None:
+    """A labelled display equation shows its number with \\tag, and {eq} links to it."""
+    text = ("$$\\mathbf{h} = \\sigma(\\mathbf{x})$$ (eq-mlp-1)\n\n"
+            "$$\na = b\n$$ (eq-mlp-1)\n\n由 {eq}`eq-mlp-1` 和 {eq}`式 1 <eq-mlp-1>` 可知，$x$ 与 $$y$$。")
+    url = f"{SITE}chapters/ch04_m/ch04_03_mlp_concise.html#equation-eq-mlp-1"
+    assert notebooks.myst_to_markdown(text, page()) == (
+        "$$\\mathbf{h} = \\sigma(\\mathbf{x}) \\tag{4.3.1}$$\n\n"
+        "$$\na = b \\tag{4.3.1}$$\n\n"
+        f"由 [(4.3.1)]({url}) 和 [式 1]({url}) 可知，$x$ 与 $$y$$。")
+    with pytest.raises(notebooks.ConversionError, match="eq-nowhere"):
+        notebooks.myst_to_markdown("见 {eq}`eq-nowhere`。", page())
+    with pytest.raises(notebooks.ConversionError, match="eq-nowhere"):
+        notebooks.myst_to_markdown("$$x$$ (eq-nowhere)", page())
 
 
 def test_roles_inside_code_spans_and_code_blocks_stay_as_written() -> None:

@@ -98,6 +98,8 @@ class Links:
     titles: dict[str, str] = field(default_factory=dict)
     #: the pages in reading order (for {tableofcontents})
     pages: list[str] = field(default_factory=list)
+    #: equation label -> (docname, anchor, number "3.1.1") of the labelled display equations
+    equations: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def page_url(self, docname: str, anchor: str = "") -> str:
         url = f"{self.site_url.rstrip('/')}/{docname}.html"
@@ -119,6 +121,19 @@ class Links:
         else:
             shown = number
         return Target(shown, self.page_url(docname, anchor))
+
+    def eq(self, label: str, text: str | None) -> Target:
+        """An equation as the site refers to it, "(3.1.1)", linked to where it is shown."""
+        if label not in self.equations:
+            raise ConversionError(f"{{eq}} to an unknown or unnumbered equation {label!r}")
+        docname, anchor, number = self.equations[label]
+        return Target(text or f"({number})", self.page_url(docname, anchor))
+
+    def tag(self, label: str) -> str:
+        """The number a labelled display equation shows, "3.1.1"."""
+        if label not in self.equations:
+            raise ConversionError(f"the display equation ({label}) has no number on the site")
+        return self.equations[label][2]
 
     def doc(self, target: str, text: str | None, current: str) -> Target:
         import posixpath
@@ -178,6 +193,10 @@ _COMMENT_LINE = re.compile(r"^%")
 # A role, or an inline code span (kept as it is).
 _ROLE_OR_CODE = re.compile(r"\{(?P<role>[a-zA-Z][\w:-]*)\}(?P<rt>`+)(?P<rbody>.+?)(?P=rt)|(?P<ct>`+).+?(?P=ct)",
                            re.S)
+# A display equation with a MyST label after it: $$ ... $$ (eq-label); Jupyter shows it with
+# \tag{3.1.1}, the number the site gives it.
+_LABELLED_MATH = re.compile(r"^\$\$(?P<body>(?:(?!\$\$).)+?)\$\$[ \t]*\((?P<label>[\w:.-]+)\)[ \t]*$",
+                            re.S | re.M)
 _EXPLICIT = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.S)
 
 
@@ -209,6 +228,8 @@ def convert_roles(text: str, page: Page) -> str:
             return _link(page.links.ref(target.strip(), text))
         if role == "numref":
             return _link(page.links.numref(target.strip(), text))
+        if role == "eq":
+            return _link(page.links.eq(target.strip(), text))
         if role == "doc":
             return _link(page.links.doc(target.strip(), text, page.docname))
         if role in ("glue", "glue:", "glue:any", "glue:text", "glue:md"):
@@ -223,6 +244,8 @@ def convert_roles(text: str, page: Page) -> str:
             return f"<{role}>{body}</{role}>"
         raise ConversionError(f"the role {{{role}}} has no plain-Markdown form here")
 
+    text = _LABELLED_MATH.sub(lambda m: f"$${m['body'].rstrip()} \\tag{{{page.links.tag(m['label'])}}}$$",
+                              text)
     return _ROLE_OR_CODE.sub(replace, text)
 
 
@@ -417,10 +440,17 @@ def links_from_env(app: Sphinx) -> Links:
             if anchor in by_id:
                 number = ".".join(map(str, by_id[anchor]))
                 numbers[name] = formats.get(figtype, "{}").format(number)
+    equations: dict[str, tuple[str, str, str]] = {}
+    for label, (doc, _) in env.get_domain("math").equations.items():
+        anchor = f"equation-{label}"
+        number = env.toc_fignumbers.get(doc, {}).get("displaymath", {}).get(anchor)
+        if number:
+            equations[label] = (doc, anchor, ".".join(map(str, number)))
     titles = {doc: title.astext() for doc, title in env.titles.items()}
     pages = [doc for doc in env.toctree_includes.get(env.config.root_doc, [])]
     pages = _reading_order(env) or pages
-    return Links(site_url=site_url, labels=labels, numbers=numbers, titles=titles, pages=pages)
+    return Links(site_url=site_url, labels=labels, numbers=numbers, titles=titles, pages=pages,
+                 equations=equations)
 
 
 def _reading_order(env) -> list[str]:  # noqa: ANN001
