@@ -38,8 +38,9 @@ def _fill_downloaded_notebooks(app: Sphinx, exception: Exception | None) -> None
         if not path.is_file():
             continue
         nb = nbformat.read(path, as_version=4)
-        if any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
-            continue
+        # Always from the cache, also where the page ran in this build: the notebook MyST-NB
+        # writes then has outputs, but not the glue(display=False) ones the plain download fills
+        # its numbers from (an already plain notebook no longer matches: KeyError below).
         try:
             _, merged = cache.merge_match_into_notebook(nb)
         except KeyError:  # not in the cache: it was not executed
