@@ -168,3 +168,36 @@ def test_setup_cell_reports_the_data_folder_when_d2lcore_is_there(tmp_path: Path
                           env={**__import__("os").environ, "D2LCORE_DATA": str(tmp_path)})
     assert proc.returncode == 0, proc.stderr
     assert f"数据目录 {tmp_path}（已有 Fashion-MNIST）" in proc.stdout
+
+
+def test_downloads_take_every_output_from_the_execution_cache(tmp_path: Path) -> None:
+    """A page that ran in this build has outputs in its written notebook, but not the hidden
+    glue(display=False) ones: the download must still get them, from the execution cache."""
+    nbformat = pytest.importorskip("nbformat")
+    jupyter_cache = pytest.importorskip("jupyter_cache")
+    from types import SimpleNamespace
+
+    from d2l_site import downloads
+    from jupyter_cache.base import CacheBundleIn
+
+    source = "from myst_nb import glue\nglue('acc', 0.5, display=False)\nprint('hi')"
+    glue_output = nbformat.v4.new_output(
+        "display_data", data={"application/papermill.record/text/plain": "0.5"},
+        metadata={"scrapbook": {"name": "acc", "mime_prefix": "application/papermill.record/"}})
+    stream = nbformat.v4.new_output("stream", name="stdout", text="hi\n")
+    executed = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source, outputs=[glue_output, stream])])
+    cache = jupyter_cache.get_cache(tmp_path / "cache")
+    cache.cache_notebook_bundle(CacheBundleIn(executed, "page.ipynb"), check_validity=False)
+
+    written = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source, outputs=[stream])])
+    path = tmp_path / "html" / "_sources" / "page.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(written, path)
+    app = SimpleNamespace(
+        builder=SimpleNamespace(format="html"), outdir=str(tmp_path / "html"),
+        env=SimpleNamespace(found_docs={"page"}, mystnb_config=SimpleNamespace(
+            execution_mode="cache", execution_cache_path=str(tmp_path / "cache"))))
+    downloads._fill_downloaded_notebooks(app, None)
+    outputs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert notebooks.glued_values({"cells": [{"cell_type": "code", "outputs": outputs}]}) == {
+        "acc": {"text/plain": "0.5"}}
