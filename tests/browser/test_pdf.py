@@ -139,10 +139,7 @@ LEFT = book_print.MARGIN_PX["left"] * PX  # the text column's left edge, in poin
 BODY_TOP = book_print.MARGIN_PX["top"] * PX  # from the top edge (pdfplumber's y)
 # A glyph may touch the margin: Chromium rounds the page box to whole pixels (0.75 pt) and may
 # set a line's last glyph a fraction of a point past the line's end.
-# 3 pt (about 1 mm): MathJax's fonts in the PDF carry no FontBBox, so pdfplumber estimates the
-# widths of formula glyphs; two such glyphs (a '∈' and a '=' in numbered equations) measured
-# within 2 pt past the margin in the first build with equation numbers.
-SLACK = 3.0
+SLACK = 1.0
 
 
 @pytest.fixture(scope="module")
