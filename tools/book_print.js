@@ -60,21 +60,35 @@ async () => {
       fitted += 1;
     }
   };
-  // Display formulas: MathJax draws the whole formula in an mjx-math element.
+  // Display formulas: MathJax draws the whole formula in an mjx-math element. A numbered one
+  // sits in Sphinx's div.math beside its number (span.eqno), laid out row-reverse: the number
+  // keeps the right edge and a formula too wide runs out past the LEFT margin. So the formula
+  // shrinks until it and its number lie between both margins (the number keeps its size; the
+  // layout is not linear in the zoom, hence a few passes).
+  const left = Math.max(article.getBoundingClientRect().left, 0);
   document.querySelectorAll('mjx-container[display="true"]').forEach(c => {
-    const math = c.querySelector('mjx-math') || c;
-    const box = c.getBoundingClientRect();
-    const need = Math.max(math.getBoundingClientRect().width, c.scrollWidth);
-    const avail = right - box.left;
-    if (avail > 0 && need > avail + 0.5) {
-      c.style.zoom = String(Math.floor((avail / need) * 1000) / 1000);
-      fitted += 1;
+    const host = c.parentElement && c.parentElement.classList.contains('math') ? c.parentElement : null;
+    for (let pass = 0; pass < 4; pass++) {
+      const parts = [c, c.querySelector('mjx-math') || c];
+      if (host) parts.push(...[...host.children].filter(k => k !== c));
+      let lo = Infinity, hi = -Infinity;
+      parts.forEach(k => {
+        const b = k.getBoundingClientRect();
+        if (b.width > 0) { lo = Math.min(lo, b.left); hi = Math.max(hi, b.right); }
+      });
+      const over = Math.max(0, left - lo) + Math.max(0, hi - right);
+      if (over <= 0.5) break;
+      const width = Math.max(c.getBoundingClientRect().width, c.scrollWidth);
+      const zoom = Number(c.style.zoom || 1) * Math.max(width - over - 1, 1) / width;
+      c.style.zoom = String(Math.floor(zoom * 1000) / 1000);
+      if (pass === 0) fitted += 1;
     }
   });
   // Tables (the page's and those in outputs), then anything else still too wide.
   article.querySelectorAll('table').forEach(shrink);
   article.querySelectorAll('pre, img, svg, .cell_output > *, .math').forEach(el => {
-    if (el.getBoundingClientRect().right > right + 0.5) shrink(el);
+    const box = el.getBoundingClientRect();
+    if (box.right > right + 0.5 || box.left < left - 0.5) shrink(el);
   });
   return fitted;
 }
