@@ -42,7 +42,7 @@ import d2lcore
 from d2lcore import torch as compat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_training import _cpu_name, _in, import_book_d2l, link_data  # noqa: E402
+from _common import book_lenet, cpu_name, import_book_d2l, in_folder, link_data  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 BATCH = 256
@@ -173,15 +173,7 @@ def cell_4_6_concise(d2l: ModuleType, epochs: int) -> None:
 
 def cell_6_6(d2l: ModuleType, epochs: int) -> None:
     """§6.6 LeNet with ``train_ch6`` (lr 0.9)."""
-    net = nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.Sigmoid(),
-        nn.Linear(84, 10))  # fmt: skip
+    net = book_lenet()  # the book's nn.Sequential, layer for layer
     train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size=BATCH)
     d2l.train_ch6(net, train_iter, test_iter, epochs, 0.9, d2l.try_gpu())
 
@@ -200,7 +192,7 @@ def run_cell(cell: Callable[[ModuleType, int], None], d2l: ModuleType, epochs: i
     """Seconds the cell took, and a note ("" or the book's failed accuracy assertion)."""
     note = ""
     out = io.StringIO()
-    with _in(work / "cwd"), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+    with in_folder(work / "cwd"), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         t0 = time.perf_counter()
         try:
             cell(d2l, epochs)
@@ -241,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     link_data(d2lcore.config.data_root(), args.out)
     d2lcore.tune_malloc()  # fit would do it on its first call; both sides get it from the start
     cpu = d2lcore.device_class("cpu")
-    print(f"# {platform.machine()} CPU ({_cpu_name()}), {cpu}; {os.cpu_count()} cores, "
+    print(f"# {platform.machine()} CPU ({cpu_name()}), {cpu}; {os.cpu_count()} cores, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}, d2l {book.VERSION}; "
           f"float32 on both sides; {args.epochs} epoch(s) per cell; load average "
           f"{os.getloadavg()[0]:.1f} at the start", flush=True)

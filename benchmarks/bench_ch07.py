@@ -40,9 +40,9 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
+from _common import cpu_name
 from torch import nn
 
 import d2lcore as d2l
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         cores = 1.0 / torch.get_num_threads()  # the budget's 2 cores taken as one (conservative)
     d2l.tune_malloc()
     fast = d2l.fast_settings("cpu")
-    print(f"# {platform.machine()} CPU ({_cpu_name()}), {cpu_class()}; torch {torch.__version__}, "
+    print(f"# {platform.machine()} CPU ({cpu_name()}), {cpu_class()}; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; load average {os.getloadavg()[0]:.1f} at the start; "
           f"fast settings here: {fast.precision}, channels_last={fast.channels_last}", flush=True)
     rows = []
@@ -263,16 +263,6 @@ def main(argv: list[str] | None = None) -> int:
           f"with d2lcore's fast settings: "
           + (f"OVER for {', '.join(over)}" if over else "every page within it"))
     return 1 if over else 0
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from _common import NoAnimator, book_lenet, cpu_name, import_book_d2l, in_folder, link_data
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -59,21 +60,6 @@ N_TRAIN, N_TEST = 60_000, 10_000
 
 # --------------------------------------------------------------------------------------------
 # Models: the book's architectures, built the same way for both sides.
-
-
-def book_lenet() -> nn.Module:
-    """LeNet exactly as the book writes it (§6.6): sigmoid activations, average pooling
-    (``train_ch6`` then applies Xavier-uniform initialisation)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.Sigmoid(),
-        nn.Linear(84, 10),
-    )  # fmt: skip
 
 
 def core_lenet() -> nn.Module:
@@ -160,16 +146,6 @@ class Variant:
 # The book's d2l package.
 
 
-class _NoAnimator:
-    """Stands in for ``d2l.Animator``: the benchmark leaves plotting out on both sides."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        pass
-
-    def add(self, *args: object, **kwargs: object) -> None:
-        pass
-
-
 def import_d2l(data_root: Path, work: Path):  # noqa: ANN201 - the d2l.torch module
     """Import ``d2l.torch`` and give it the offline Fashion-MNIST: d2l reads ``../data`` from
     the working folder, so ``work/data`` links to d2lcore's data root and d2l runs in
@@ -185,60 +161,14 @@ def import_d2l(data_root: Path, work: Path):  # noqa: ANN201 - the d2l.torch mod
             "pandas scipy && .venv/bin/pip install --no-deps d2l==1.0.3"
         )
     link_data(data_root, work)
-    d2l.Animator = _NoAnimator
+    d2l.Animator = NoAnimator
     return d2l
-
-
-def link_data(data_root: Path, work: Path) -> None:
-    """Make ``work/data`` a link to d2lcore's data root, for the book's packages that read
-    ``../data`` from ``work/cwd``."""
-    raw = data_root / "FashionMNIST" / "raw"
-    if not raw.is_dir():
-        sys.exit(f"bench_training: Fashion-MNIST is not in {raw}; set D2LCORE_DATA")
-    (work / "cwd").mkdir(parents=True, exist_ok=True)
-    link = work / "data"
-    if link.is_symlink() and link.resolve() != data_root.resolve():
-        link.unlink()
-    if not link.exists():
-        link.symlink_to(data_root.resolve(), target_is_directory=True)
-
-
-def import_book_d2l(folder: Path):  # noqa: ANN201 - the d2l 0.17.6 torch module, or None
-    """Import ``d2l/torch.py`` of the book's package ``d2l==0.17.6`` from ``folder`` (where
-    ``pip install --no-deps --target`` put it) as the module ``d2l_book``, beside ``d2l`` 1.0.3
-    in site-packages (one ``d2l`` per site-packages)."""
-    import importlib.util
-
-    path = folder / "d2l" / "torch.py"
-    if not path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("d2l_book", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["d2l_book"] = module
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        spec.loader.exec_module(module)
-    version = re.search(r'__version__ = "([^"]+)"', (folder / "d2l" / "__init__.py").read_text())
-    module.VERSION = version.group(1) if version else "?"
-    module.Animator = _NoAnimator
-    return module
-
-
-@contextlib.contextmanager
-def _in(folder: Path):  # noqa: ANN202
-    old = Path.cwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(old)
 
 
 def d2l_train_ch6(d2l, spec: ModelSpec, work: Path) -> Callable[[], float]:  # noqa: ANN001
     def run() -> float:
         out = io.StringIO()
-        with _in(work / "cwd"), contextlib.redirect_stdout(out):
+        with in_folder(work / "cwd"), contextlib.redirect_stdout(out):
             train_iter, test_iter = d2l.load_data_fashion_mnist(BATCH_SIZE)
             d2l.train_ch6((spec.build_book or spec.build)(), train_iter, test_iter, 1, spec.lr, torch.device("cpu"))
         m = re.search(r"test acc ([0-9.]+)", out.getvalue())
@@ -257,7 +187,7 @@ def d2l_trainer(d2l, spec: ModelSpec, work: Path) -> Callable[[], float]:  # noq
             )
 
     def run() -> float:
-        with _in(work / "cwd"), contextlib.redirect_stdout(io.StringIO()):
+        with in_folder(work / "cwd"), contextlib.redirect_stdout(io.StringIO()):
             data = d2l.FashionMNIST(batch_size=BATCH_SIZE)
             if spec.name == "softmax regression":
                 model = d2l.SoftmaxRegression(num_outputs=10, lr=spec.lr)
@@ -482,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
                     "torch": torch.__version__, "d2l": _version("d2l") if d2l else None,
                     "d2l_book": d2l_book.VERSION if d2l_book else None,
-                    "processor": _cpu_name(), "bf16": bf16, "malloc_tuned": malloc_tuned},
+                    "processor": cpu_name(), "bf16": bf16, "malloc_tuned": malloc_tuned},
         "load_average": {"start": load_before, "end": load_after},
         "matmul_gflops": mm, "matmul_gflops_median": mm_rate, "repeats": args.repeats,
         "rows": rows,
@@ -534,16 +464,6 @@ def _cpu_flags() -> set[str]:
     except OSError:
         pass
     return set()
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 if __name__ == "__main__":
