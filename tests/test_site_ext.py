@@ -173,6 +173,23 @@ def test_catalog_strings_are_still_used_by_sphinx_or_the_theme() -> None:
     assert all(labels.catalog_labels().values())
 
 
+def test_booktheme_catalog_fills_what_the_theme_lacks(tmp_path: Path) -> None:
+    """The book theme's catalog (domain booktheme) writes the logos' alt texts with
+    translate("logo"), which its zh_CN catalog lacks; ours, compiled, gives 图标, and the theme
+    still asks for that string."""
+    import gettext
+
+    import sphinx_book_theme
+
+    theme = Path(sphinx_book_theme.__file__).parent / "theme" / "sphinx_book_theme"
+    assert 'translate("logo")' in (theme / "macros" / "buttons.html").read_text(encoding="utf-8")
+    own = gettext.translation("booktheme", theme / "static" / "locales", ["zh_CN"])
+    assert own.gettext("logo") == "logo", "the theme translates 'logo' now: drop booktheme.po"
+    mo = labels.compile_catalog(labels.BOOKTHEME_CATALOG, tmp_path)
+    assert mo == tmp_path / "zh_CN" / "LC_MESSAGES" / "booktheme.mo"
+    assert gettext.translation("booktheme", tmp_path, ["zh_CN"]).gettext("logo") == "图标"
+
+
 def test_config_names_the_catalog_and_the_extension() -> None:
     import yaml
 

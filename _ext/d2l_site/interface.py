@@ -8,8 +8,8 @@ Phone (390 px)
 
 Chinese
     The theme's menu entries (``Live Code``, ``Binder``, ``.pdf`` that opened the print
-    dialog) become 实时代码, Binder 启动 and 打印本页, with Chinese tooltips; the logos' alt
-    texts ("Binder logo") become "Binder 图标"; the footer names the project and its licence in
+    dialog) become 实时代码, Binder 启动 and 打印本页, with Chinese tooltips (the logos' alt
+    texts, "Binder 图标", come from a catalog: ``labels.py``); the footer names the project and its licence in
     Chinese (``html.extra_footer`` in ``_config.yml``) instead of "By … contributors" and
     "© Copyright 2026.".
 
@@ -28,7 +28,6 @@ Search snippets
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from sphinx.application import Sphinx
 
@@ -107,26 +106,6 @@ def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict,
                                           pagename, title)
 
 
-_LOGO_ALT = re.compile(r'alt="([^"<>]*?) logo"')
-
-
-def chinese_alt_texts(html: str) -> str:
-    """The theme writes a logo's alt text as "<name> logo"."""
-    return _LOGO_ALT.sub(r'alt="\1 图标"', html)
-
-
-def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html":
-        return
-    for path in Path(app.outdir).rglob("*.html"):
-        if "_static" in path.parts:
-            continue
-        html = path.read_text(encoding="utf-8")
-        new = chinese_alt_texts(html)
-        if new != html:
-            path.write_text(new, encoding="utf-8")
-
-
 def _on_config_inited(app: Sphinx, config) -> None:  # noqa: ANN001
     options = dict(config.html_theme_options or {})
     options["footer_content_items"] = FOOTER_ITEMS
@@ -141,4 +120,3 @@ def setup(app: Sphinx) -> None:
     # After the book theme fills header_buttons (501) and labels/live/downloads set theirs;
     # before live drops repeated scripts (900), which would lose the search page's scripts.
     app.connect("html-page-context", _page_context, priority=850)
-    app.connect("build-finished", _on_build_finished)

@@ -6,6 +6,9 @@
   in another variant of Chinese;
 - template overrides, ``templates/``, for the strings the book theme writes in English
   (``TEMPLATE_LABELS``): copies of its components with only those strings changed;
+- the book theme's own catalog (domain ``booktheme``) lacks some strings (the launch menu's
+  logos' alt texts, "Binder logo"): ``locale/zh_CN/LC_MESSAGES/booktheme.po`` holds them, compiled
+  into the build folder and added behind the theme's catalog (``BOOKTHEME_CATALOG``);
 - ``HEADER_BUTTONS`` for the buttons above each page, which the book theme builds in Python from
   its own catalog (列印成 PDF, 下載原始檔…) or in English: their tooltips and texts are set
   in the page's context, by each button's ``label`` (or its text, where it has none).
@@ -27,6 +30,8 @@ from sphinx.errors import ExtensionError
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 CATALOG = HERE / "locale" / "zh_CN" / "LC_MESSAGES" / "sphinx.po"
+#: the strings the book theme's zh_CN catalog lacks (domain "booktheme")
+BOOKTHEME_CATALOG = CATALOG.with_name("booktheme.po")
 
 #: theme options that are labels
 THEME_OPTIONS = {"search_bar_text": "搜索本书…", "toc_title": "目录"}
@@ -100,7 +105,28 @@ def _on_config_inited(app: Sphinx, config) -> None:  # noqa: ANN001
             f"`locale_dirs: [{os.path.relpath(locale, app.srcdir)}]`")
 
 
+def compile_catalog(po: Path, locale_dir: Path, language: str = "zh_CN") -> Path:
+    """``po`` compiled to ``locale_dir/<language>/LC_MESSAGES/<name>.mo`` (gettext reads only
+    ``.mo``, and Sphinx compiles only the ``sphinx`` domain of ``locale_dirs`` by itself)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    mo = locale_dir / language / "LC_MESSAGES" / f"{po.stem}.mo"
+    mo.parent.mkdir(parents=True, exist_ok=True)
+    with po.open("rb") as src:
+        catalog = read_po(src, locale=language)
+    with mo.open("wb") as out:
+        write_mo(out, catalog)
+    return mo
+
+
 def setup(app: Sphinx) -> None:
+    # The book theme's strings its own zh_CN catalog lacks: a fallback behind that catalog,
+    # compiled into the build folder (a build edits no source file).
+    if (app.config.language or "").replace("-", "_") == "zh_CN":
+        locale_dir = Path(app.doctreedir).parent / "locale"
+        compile_catalog(BOOKTHEME_CATALOG, locale_dir)
+        app.add_message_catalog(BOOKTHEME_CATALOG.stem, str(locale_dir))
     app.connect("config-inited", _on_config_inited)
     # After the book theme fills header_buttons (its handlers run at the default 500).
     app.connect("html-page-context", _page_context, priority=550)
