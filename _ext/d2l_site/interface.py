@@ -20,7 +20,8 @@ Theme mode
 Search snippets
     On the search page, ``static/d2l-search.js`` makes each result's snippet the first
     sentence of the page's prose that holds a search term or one of its synonyms
-    (``SYNONYMS``, given to the page as ``window.D2L_SYNONYMS``), not "〈title〉 目录".
+    (``SYNONYMS``, given to the page as ``window.D2L_SYNONYMS``), else a line of code or a
+    heading (with the sentence under it) that holds one, not "〈title〉 目录".
 
 ``tests/browser/test_site_interface.py`` checks all of this on every page.
 """

@@ -4,8 +4,10 @@
  * text; where it finds none (a page found through a synonym, 池化 for 汇聚, or through its title
  * only) it showed the page's first characters: "〈title〉 目录". Each snippet is now the first
  * sentence of the page's prose (paragraphs, list items, captions; not headings, code or
- * formulas) that holds a search term or one of its synonyms (window.D2L_SYNONYMS), or else the
- * page's first sentence of prose.
+ * formulas) that holds a search term or one of its synonyms (window.D2L_SYNONYMS); else the
+ * first line of code that holds one; else, where only a heading holds one (运行书中的代码 is
+ * found for "softmax" by its heading "softmax 回归的简洁实现（3.7 节）"), that heading and the
+ * first sentence under it; else the page's first sentence of prose.
  */
 (() => {
   "use strict";
@@ -15,7 +17,7 @@
   const CHROME = "script, style, .headerlink, .math, mjx-container, .MathJax, nav, " +
                ".bd-header-article, .bd-sidebar-secondary, " +
                ".prev-next-area, .bd-footer-article, .bd-footer-content, .admonition-title, " +
-               "h1, h2, h3, h4, h5, h6, .toctree-wrapper, .d2l-live-message";
+               ".toctree-wrapper, .d2l-live-message";
   const CODE = "pre";
   const SENTENCE = /[^。！？；!?;]*[。！？；!?;]?/g;
 
@@ -27,12 +29,25 @@
     return [...terms].sort((a, b) => b.length - a.length);
   };
 
-  /** The prose sentences and the code lines of a page (or of its section ``anchor``). */
+  const HEADINGS = "h2, h3, h4, h5, h6";  // not the page title (the result shows it)
+  const firstSentence = (block) => {
+    const text = block.textContent.replace(/\s+/g, " ").trim();
+    return ((text.match(SENTENCE) || []).find((t) => t.trim().length > 1) || "").trim();
+  };
+
+  /** The prose sentences, the code lines and the headings (each with the first sentence of
+   *  prose that follows it) of a page, or of its section ``anchor``. */
   const sentences = (htmlString, anchor) => {
     const doc = new DOMParser().parseFromString(htmlString, "text/html");
     let root = doc.querySelector('[role="main"]') || doc.body;
     if (anchor) root = root.querySelector(anchor) || root;
     root.querySelectorAll(CHROME).forEach((el) => el.remove());
+    const blocks = [...root.querySelectorAll(PROSE)].filter((b) => !b.closest(CODE));
+    const headings = [...root.querySelectorAll(HEADINGS)].map((h) => {
+      const next = blocks.find((b) => h.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+      return {heading: h.textContent.replace(/\s+/g, " ").trim(), next: next ? firstSentence(next) : ""};
+    });
+    root.querySelectorAll("h1, h2, h3, h4, h5, h6").forEach((el) => el.remove());
     const code = [];
     root.querySelectorAll(CODE).forEach((pre) => {
       pre.textContent.split("\n").forEach((line) => { if (line.trim()) code.push(line.trim()); });
@@ -47,7 +62,7 @@
         if (t.length > 1) out.push(t);
       }
     });
-    return {prose: out, code};
+    return {prose: out, code, headings};
   };
 
   const clip = (sentence, at, length) => {
@@ -58,11 +73,13 @@
   };
 
   /** The snippet: the first prose sentence with a term, else the first line of code with
-   *  one, else the first prose sentence. */
+   *  one, else the first heading with one followed by the sentence under it, else the first
+   *  prose sentence. */
   const summary = (htmlString, keywords, anchor) => {
-    const {prose, code} = sentences(htmlString, anchor);
+    const {prose, code, headings} = sentences(htmlString, anchor);
     const terms = termsWithSynonyms(keywords);
-    for (const lines of [prose, code]) {
+    const titled = headings.map((h) => (h.next ? `${h.heading}：${h.next}` : h.heading));
+    for (const lines of [prose, code, titled]) {
       for (const s of lines) {
         const lower = s.toLowerCase();
         for (const term of terms) {
