@@ -44,6 +44,7 @@ __all__ = [
     "device",
     "seed",
     "requested_precision",
+    "onednn_max_isa",
     "tune_malloc",
 ]
 
@@ -257,6 +258,18 @@ def requested_precision(default: str = "auto") -> str:
             f"(auto: bfloat16 only where the device computes it natively), or unset it"
         )
     return raw
+
+
+def onednn_max_isa() -> str | None:
+    """The instruction set oneDNN is capped at by ``ONEDNN_MAX_CPU_ISA`` (or its older name
+    ``DNNL_MAX_CPU_ISA``), upper-case (``"AVX2"``); None when neither is set. oneDNN reads the
+    variable once, when it first runs a kernel; :mod:`d2lcore.precision` asks this to know which
+    of oneDNN's kernels a CPU runs."""
+    for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
+        raw = os.environ.get(name, "").strip().upper()
+        if raw:
+            return raw
+    return None
 
 
 _SEED_BOUND = 2**64  # torch.manual_seed takes a 64-bit unsigned seed

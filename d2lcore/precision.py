@@ -22,15 +22,18 @@ honours ``ONEDNN_MAX_CPU_ISA``: with ``ONEDNN_MAX_CPU_ISA=AVX2`` (the AVX2 profi
 from __future__ import annotations
 
 import functools
+import platform
 from dataclasses import dataclass
 from typing import Literal
 
 import torch
+from torch import nn
 
 from . import config
 
 __all__ = [
     "FastSettings", "Precision", "fast_settings", "native_bf16", "cpu_native_bf16", "device_class",
+    "onednn_avx2_kernels", "channels_last_hazards",
 ]  # fmt: skip
 
 PrecisionName = Literal["auto", "float32", "bfloat16"]
@@ -163,3 +166,45 @@ def fast_settings(device: str | torch.device | None = None) -> FastSettings:
     where the device computes it natively (or ``D2LCORE_PRECISION`` says so), float32 elsewhere,
     and the memory layout measured fastest there."""
     return Precision().resolve(device)
+
+
+#: oneDNN's instruction-set caps below AVX-512 (``ONEDNN_MAX_CPU_ISA``)
+_BELOW_AVX512 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2")
+
+
+def onednn_avx2_kernels() -> bool:
+    """True where oneDNN runs its AVX2 (or older) kernels on this CPU: an x86 CPU without
+    AVX-512 (PyTorch's own capability stops below AVX512), or oneDNN capped there by
+    ``ONEDNN_MAX_CPU_ISA`` (the AVX2 profile). False on other machines (ARM, no oneDNN)."""
+    if not torch.backends.mkldnn.is_available():
+        return False
+    if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686", "x86"):
+        return False
+    cap = config.onednn_max_isa()
+    if cap is not None and cap in _BELOW_AVX512:
+        return True
+    return not torch.backends.cpu.get_cpu_capability().startswith("AVX512")
+
+
+def channels_last_hazards(net: object, device: str | torch.device | None = None) -> list[str]:
+    """The layers of ``net`` that compute a wrong gradient in the channels-last layout on
+    ``device``; empty where there are none (then channels-last is safe there).
+
+    oneDNN's AVX2 kernels (an AVX2-only CPU, most laptops; or ``ONEDNN_MAX_CPU_ISA=AVX2``)
+    compute the *weight gradient* of a channels-last 1×1 convolution with stride 2 wrongly
+    when it has fewer than 8 input channels per group (PyTorch 2.14, oneDNN 3.x: errors up to
+    the gradient's own size; forward and input gradient are right; 3×3, stride 1 and stride 3
+    are right; AVX-512 kernels are right). ResNet's downsampling shortcut on a narrow model is
+    such a layer. ``tests/test_precision.py`` checks that the fault is still there, so this
+    guard goes when oneDNN fixes it.
+    """
+    dev = config.device(device)
+    if dev.type != "cpu" or not isinstance(net, nn.Module) or not onednn_avx2_kernels():
+        return []
+    found = []
+    for name, m in net.named_modules():
+        if (isinstance(m, nn.Conv2d) and tuple(m.kernel_size) == (1, 1) and 2 in tuple(m.stride)
+                and m.in_channels // m.groups < 8):
+            found.append(f"{name or type(m).__name__} ({m.in_channels}→{m.out_channels}, 1×1, "
+                         f"stride {tuple(m.stride)})")
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -281,3 +282,93 @@ def test_history_and_results_say_which_precision_a_run_used(tmp_path: Path,
     assert results["net float32"].precision == "float32"
     assert results["net bfloat16"].precision == "bfloat16"
     assert results["net float32"].device_class == d2lcore.device_class("cpu")
+
+
+# --- oneDNN's AVX2 fault in channels-last 1×1 stride-2 convolutions ---------------------------
+
+_HAZARD_NET = (nn.Conv2d(4, 8, 1, stride=2), nn.Conv2d(8, 16, 1, stride=2),
+               nn.Conv2d(4, 8, 3, stride=2), nn.Conv2d(4, 8, 1, stride=1))
+
+
+def test_onednn_max_isa_reads_either_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    assert config.onednn_max_isa() is None
+    monkeypatch.setenv("DNNL_MAX_CPU_ISA", "avx2")
+    assert config.onednn_max_isa() == "AVX2"
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", " avx512_core ")
+    assert config.onednn_max_isa() == "AVX512_CORE"
+
+
+def test_channels_last_hazards_name_narrow_1x1_stride_2_convolutions(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    net = nn.Sequential(*_HAZARD_NET)
+    monkeypatch.setattr(precision, "onednn_avx2_kernels", lambda: True)
+    assert precision.channels_last_hazards(net, "cpu") == ["0 (4→8, 1×1, stride (2, 2))"]
+    # grouped: 16 input channels in 4 groups is 4 per group
+    grouped = nn.Conv2d(16, 16, 1, stride=2, groups=4)
+    assert precision.channels_last_hazards(grouped, "cpu") == ["Conv2d (16→16, 1×1, stride (2, 2))"]
+    monkeypatch.setattr(precision, "onednn_avx2_kernels", lambda: False)
+    assert precision.channels_last_hazards(net, "cpu") == []
+
+
+def test_onednn_avx2_kernels_follow_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not torch.backends.mkldnn.is_available() or platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("oneDNN's x86 kernels only")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert precision.onednn_avx2_kernels()
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    avx512 = torch.backends.cpu.get_cpu_capability().startswith("AVX512")
+    assert precision.onednn_avx2_kernels() == (not avx512)
+
+
+def test_fit_trains_a_hazardous_model_in_nchw_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(precision, "onednn_avx2_kernels", lambda: True)
+    X, y = torch.rand(8, 4, 8, 8), torch.tensor([0, 1] * 4)
+    it = d2lcore.load_array((X, y), 4)
+
+    def net() -> nn.Module:
+        d2lcore.seed(0)
+        return nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.Conv2d(4, 8, 1, stride=2),
+                             nn.Flatten(), nn.Linear(8 * 4 * 4, 2))
+
+    def train(model: nn.Module) -> None:
+        d2lcore.fit(model, it, nn.CrossEntropyLoss(), 1, torch.optim.SGD(model.parameters(), 0.1),
+                    device="cpu", parts=[FastSettings(autocast=None, channels_last=True)])
+
+    hazardous = net()
+    with pytest.warns(RuntimeWarning, match=r"channels-last is off .*1 \(4→8, 1×1"):
+        train(hazardous)
+    # the 3×3 layer's weight tells the layouts apart (a 1×1 weight is both)
+    assert hazardous[0].weight.is_contiguous()
+    assert not hazardous[0].weight.is_contiguous(memory_format=torch.channels_last)
+    monkeypatch.setattr(precision, "onednn_avx2_kernels", lambda: False)
+    safe = net()
+    train(safe)
+    assert safe[0].weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_the_onednn_avx2_fault_is_still_there() -> None:
+    """What the guard is for: under oneDNN's AVX2 kernels, a channels-last 1×1 stride-2
+    convolution with 4 input channels gets a wrong weight gradient. When this test fails,
+    oneDNN has been fixed: drop channels_last_hazards and this test."""
+    if not torch.backends.mkldnn.is_available() or platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("oneDNN's x86 kernels only")
+    code = (
+        "import torch\n"
+        "from torch import nn\n"
+        "from d2lcore import precision\n"
+        "torch.manual_seed(0)\n"
+        "x = torch.randn(32, 4, 28, 28)\n"
+        "a = nn.Conv2d(4, 32, 1, stride=2)\n"
+        "b = nn.Conv2d(4, 32, 1, stride=2)\n"
+        "b.load_state_dict(a.state_dict())\n"
+        "b.to(memory_format=torch.channels_last)\n"
+        "a(x).square().sum().backward()\n"
+        "b(x.contiguous(memory_format=torch.channels_last)).square().sum().backward()\n"
+        "err = ((a.weight.grad - b.weight.grad).abs().max() / a.weight.grad.abs().max()).item()\n"
+        "print(precision.onednn_avx2_kernels(), len(precision.channels_last_hazards(b, 'cpu')), "
+        "err > 1e-2)"
+    )
+    assert _run(code, ATEN_CPU_CAPABILITY="avx2", ONEDNN_MAX_CPU_ISA="AVX2") == "True 1 True"

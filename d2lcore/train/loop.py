@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .. import config
+from ..precision import channels_last_hazards
 from . import callbacks as cbs
 from . import checks, legacy
 from . import strategy as strategies
@@ -60,6 +61,15 @@ class _Run:
         config.tune_malloc()  # freed step memory is reused instead of page-faulted in anew
         if isinstance(net, nn.Module):
             net.to(dev)
+            hazards = channels_last_hazards(net, dev) if channels_last else []
+            if hazards:
+                warnings.warn(
+                    "fit: channels-last is off for this model on this CPU: oneDNN's AVX2 kernels "
+                    "compute a wrong weight gradient for a channels-last 1×1 stride-2 convolution "
+                    f"with fewer than 8 input channels ({', '.join(hazards)}); it trains in the "
+                    "NCHW layout instead (right, a little slower). Widen the layer to 8 or more "
+                    "input channels to keep channels-last.", RuntimeWarning, stacklevel=3)
+                channels_last = False
             if channels_last:
                 net.to(memory_format=torch.channels_last)
         return cls(net, loss, updater, scheduler, dev, channels_last, dtype)
