@@ -15,6 +15,11 @@ d2lcore's side keeps its progress output (into a buffer). The book's ``train_ch3
 final accuracy after training: with fewer epochs than the book's it may fail, which is reported
 and does not affect the timing (it runs after the last epoch).
 
+After each run, outside the timing, the trained model's test accuracy is measured on that
+side's own test loader, so the table also shows what the book's code reaches with the book's
+epochs (what its plots show, on this machine and in float32) and that d2lcore's module reaches
+the same.
+
 Run it with ``make bench`` (which installs d2l 0.17.6 into ``_build/bench/d2l-0.17.6``), or::
 
     .venv/bin/python benchmarks/bench_book_cells.py [--cells 3.6,6.6] [--rounds 3] [--epochs 10]
@@ -31,7 +36,7 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -187,19 +192,56 @@ CELLS: dict[str, Callable[[ModuleType, int], None]] = {
 # --------------------------------------------------------------------------------------------
 
 
+def test_accuracy(net: Callable[[torch.Tensor], torch.Tensor], test_iter: Iterable) -> float:
+    """The trained model's accuracy on the side's own test loader (outside the timing)."""
+    if isinstance(net, nn.Module):
+        net.eval()
+    right = total = 0
+    with torch.no_grad():
+        for X, y in test_iter:
+            right += int((net(X).argmax(dim=1) == y).sum())
+            total += len(y)
+    return right / total
+
+
+@contextlib.contextmanager
+def watched(d2l: ModuleType, seen: dict[str, object]) -> Iterator[None]:
+    """The side's ``train_ch3``/``train_ch6`` keep their model and test loader in ``seen``."""
+    originals = {name: getattr(d2l, name) for name in ("train_ch3", "train_ch6")}
+
+    def keep(name: str) -> Callable[..., object]:
+        def train(net: object, train_iter: object, test_iter: object, *args: object,
+                  **kwargs: object) -> object:
+            seen.update(net=net, test_iter=test_iter)
+            return originals[name](net, train_iter, test_iter, *args, **kwargs)
+        return train
+
+    for name in originals:
+        setattr(d2l, name, keep(name))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(d2l, name, original)
+
+
 def run_cell(cell: Callable[[ModuleType, int], None], d2l: ModuleType, epochs: int,
-             work: Path) -> tuple[float, str]:
-    """Seconds the cell took, and a note ("" or the book's failed accuracy assertion)."""
+             work: Path) -> tuple[float, float, str]:
+    """Seconds the cell took, the trained model's test accuracy, and a note ("" or the book's
+    failed accuracy assertion)."""
     note = ""
     out = io.StringIO()
-    with in_folder(work / "cwd"), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+    seen: dict[str, object] = {}
+    with in_folder(work / "cwd"), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(out), watched(d2l, seen):
         t0 = time.perf_counter()
         try:
             cell(d2l, epochs)
         except AssertionError as err:  # the book's train_ch3 checks its accuracy at the end
             note = f"the book's accuracy assertion failed after training ({err})"
         seconds = time.perf_counter() - t0
-    return seconds, note
+        acc = test_accuracy(seen["net"], seen["test_iter"])  # type: ignore[arg-type]
+    return seconds, acc, note
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,24 +284,31 @@ def main(argv: list[str] | None = None) -> int:
         cell = CELLS[name]
         sides = {f"d2l {book.VERSION}": book, "d2lcore.torch": compat}
         times: dict[str, list[float]] = {k: [] for k in sides}
+        accs: dict[str, list[float]] = {k: [] for k in sides}
         for r in range(args.rounds):
             order = list(sides) if r % 2 == 0 else list(sides)[::-1]
             for label in order:
                 torch.manual_seed(r)
-                seconds, note = run_cell(cell, sides[label], args.epochs, args.out)
+                seconds, acc, note = run_cell(cell, sides[label], args.epochs, args.out)
                 times[label].append(seconds)
-                print(f"  §{name:<11} round {r + 1}: {label:<14} {seconds:7.1f} s"
-                      f"{'  (' + note + ')' if note else ''}", flush=True)
-        book_t, core_t = times[f"d2l {book.VERSION}"], times["d2lcore.torch"]
+                accs[label].append(acc)
+                print(f"  §{name:<11} round {r + 1}: {label:<14} {seconds:7.1f} s, test acc "
+                      f"{acc:.3f}{'  (' + note + ')' if note else ''}", flush=True)
+        book_label = f"d2l {book.VERSION}"
+        book_t, core_t = times[book_label], times["d2lcore.torch"]
         paired = statistics.median(b / c for b, c in zip(book_t, core_t))
-        rows.append((name, statistics.median(book_t), statistics.median(core_t), paired))
-    head = (f"| cell (§) | d2l {book.VERSION} s | d2lcore.torch s | × (median of paired rounds) |\n"
-            "| --- | ---: | ---: | ---: |")
-    text = "\n".join([head] + [f"| {n} | {b:.1f} | {c:.1f} | {p:.2f}× |" for n, b, c, p in rows])
+        rows.append((name, statistics.median(book_t), statistics.median(core_t), paired,
+                     statistics.median(accs[book_label]), statistics.median(accs["d2lcore.torch"])))
+    head = (f"| cell (§) | d2l {book.VERSION} s | d2lcore.torch s | × (median of paired rounds) "
+            f"| test acc, d2l {book.VERSION} | test acc, d2lcore.torch |\n"
+            "| --- | ---: | ---: | ---: | ---: | ---: |")
+    text = "\n".join([head] + [f"| {n} | {b:.1f} | {c:.1f} | {p:.2f}× | {ab:.3f} | {ac:.3f} |"
+                               for n, b, c, p, ab, ac in rows])
     print(f"\n{text}\n\n{cpu}; float32 on both sides; {args.epochs} epoch(s) per cell, median of "
           f"{args.rounds} paired round(s); load average {os.getloadavg()[0]:.1f} at the end. Goal: "
-          f"every cell ≥ 5×: " + ("met" if all(p >= 5 for *_, p in rows) else
-                                    "not met for " + ", ".join(n for n, *_, p in rows if p < 5)))
+          f"every cell ≥ 5×: " + ("met" if all(r[3] >= 5 for r in rows) else
+                                    "not met for " + ", ".join(r[0] for r in rows if r[3] < 5))
+          + ". Test accuracies: median over the rounds, each side's model on its own test loader.")
     (args.out / "bench_book_cells.md").write_text(text + "\n")
     return 0
 
