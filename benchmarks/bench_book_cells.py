@@ -36,7 +36,7 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -192,18 +192,6 @@ CELLS: dict[str, Callable[[ModuleType, int], None]] = {
 # --------------------------------------------------------------------------------------------
 
 
-def test_accuracy(net: Callable[[torch.Tensor], torch.Tensor], test_iter: Iterable) -> float:
-    """The trained model's accuracy on the side's own test loader (outside the timing)."""
-    if isinstance(net, nn.Module):
-        net.eval()
-    right = total = 0
-    with torch.no_grad():
-        for X, y in test_iter:
-            right += int((net(X).argmax(dim=1) == y).sum())
-            total += len(y)
-    return right / total
-
-
 @contextlib.contextmanager
 def watched(d2l: ModuleType, seen: dict[str, object]) -> Iterator[None]:
     """The side's ``train_ch3``/``train_ch6`` keep their model and test loader in ``seen``."""
@@ -240,7 +228,8 @@ def run_cell(cell: Callable[[ModuleType, int], None], d2l: ModuleType, epochs: i
         except AssertionError as err:  # the book's train_ch3 checks its accuracy at the end
             note = f"the book's accuracy assertion failed after training ({err})"
         seconds = time.perf_counter() - t0
-        acc = test_accuracy(seen["net"], seen["test_iter"])  # type: ignore[arg-type]
+        # the trained model on the side's own test loader, outside the timing
+        acc = d2lcore.evaluate_accuracy(seen["net"], seen["test_iter"])  # type: ignore[arg-type]
     return seconds, acc, note
 
 
