@@ -150,11 +150,16 @@ def test_the_cpu_probe_asks_onednn_once(monkeypatch: pytest.MonkeyPatch) -> None
         precision.cpu_native_bf16.cache_clear()
 
 
-def _run(code: str, **env: str) -> str:
+def _python(code: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh Python with d2lcore importable, D2LCORE_PRECISION unset, plus ``env``."""
     full = {k: v for k, v in os.environ.items() if k != "D2LCORE_PRECISION"}
     full.update(PYTHONPATH=str(ROOT), **env)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full,
-                          timeout=300)  # fmt: skip
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full,
+                          timeout=timeout)  # fmt: skip
+
+
+def _run(code: str, **env: str) -> str:
+    done = _python(code, **env)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip()
 
@@ -287,6 +292,9 @@ def test_history_and_results_say_which_precision_a_run_used(tmp_path: Path,
 
 # --- oneDNN's AVX2 fault in channels-last 1×1 stride-2 convolutions ---------------------------
 
+_X86_ONEDNN = pytest.mark.skipif(
+    not torch.backends.mkldnn.is_available() or platform.machine() not in ("x86_64", "AMD64"),
+    reason="oneDNN's x86 kernels only")
 _HAZARD_NET = (nn.Conv2d(4, 8, 1, stride=2), nn.Conv2d(8, 16, 1, stride=2),
                nn.Conv2d(4, 8, 3, stride=2), nn.Conv2d(4, 8, 1, stride=1))
 
@@ -313,9 +321,8 @@ def test_channels_last_hazards_name_narrow_1x1_stride_2_convolutions(
     assert precision.channels_last_hazards(net, "cpu") == []
 
 
+@_X86_ONEDNN
 def test_onednn_avx2_kernels_follow_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    if not torch.backends.mkldnn.is_available() or platform.machine() not in ("x86_64", "AMD64"):
-        pytest.skip("oneDNN's x86 kernels only")
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
     assert precision.onednn_avx2_kernels()
     monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
@@ -355,13 +362,12 @@ def test_fit_trains_a_hazardous_model_in_nchw_and_says_so(monkeypatch: pytest.Mo
     assert safe[0].weight.is_contiguous(memory_format=torch.channels_last)
 
 
+@_X86_ONEDNN
 def test_the_onednn_avx2_fault_is_still_there() -> None:
     """What the guard is for: under oneDNN's AVX2 kernels, a channels-last 1×1 stride-2
     convolution with 4 input channels gets a wrong weight gradient (on larger shapes the same
     kernel can corrupt the heap: a crash or a hang, which count as the fault too). When this
     test fails, oneDNN has been fixed: drop channels_last_hazards and this test."""
-    if not torch.backends.mkldnn.is_available() or platform.machine() not in ("x86_64", "AMD64"):
-        pytest.skip("oneDNN's x86 kernels only")
     code = (
         "import torch\n"
         "from torch import nn\n"
@@ -378,11 +384,8 @@ def test_the_onednn_avx2_fault_is_still_there() -> None:
         "print(precision.onednn_avx2_kernels(), len(precision.channels_last_hazards(b, 'cpu')), "
         "err > 1e-2)"
     )
-    env = {k: v for k, v in os.environ.items() if k != "D2LCORE_PRECISION"}
-    env.update(PYTHONPATH=str(ROOT), ATEN_CPU_CAPABILITY="avx2", ONEDNN_MAX_CPU_ISA="AVX2")
     try:
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              env=env, timeout=120)
+        done = _python(code, timeout=120, ATEN_CPU_CAPABILITY="avx2", ONEDNN_MAX_CPU_ISA="AVX2")
     except subprocess.TimeoutExpired:
         return  # hung in the faulty kernel: the fault is there
     if done.returncode < 0 or "corruption" in done.stderr:
