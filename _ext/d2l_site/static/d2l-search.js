@@ -30,10 +30,9 @@
   };
 
   const HEADINGS = "h2, h3, h4, h5, h6";  // not the page title (the result shows it)
-  const firstSentence = (block) => {
-    const text = block.textContent.replace(/\s+/g, " ").trim();
-    return ((text.match(SENTENCE) || []).find((t) => t.trim().length > 1) || "").trim();
-  };
+  /** A block's sentences: its text split after 。！？；!?; (one-character pieces dropped). */
+  const sentencesOf = (block) => (block.textContent.replace(/\s+/g, " ").trim().match(SENTENCE) || [])
+    .map((t) => t.trim()).filter((t) => t.length > 1);
 
   /** The prose sentences, the code lines and the headings (each with the first sentence of
    *  prose that follows it) of a page, or of its section ``anchor``. */
@@ -45,7 +44,7 @@
     const blocks = [...root.querySelectorAll(PROSE)].filter((b) => !b.closest(CODE));
     const headings = [...root.querySelectorAll(HEADINGS)].map((h) => {
       const next = blocks.find((b) => h.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
-      return {heading: h.textContent.replace(/\s+/g, " ").trim(), next: next ? firstSentence(next) : ""};
+      return {heading: h.textContent.replace(/\s+/g, " ").trim(), next: next ? sentencesOf(next)[0] || "" : ""};
     });
     root.querySelectorAll("h1, h2, h3, h4, h5, h6").forEach((el) => el.remove());
     const code = [];
@@ -56,11 +55,7 @@
     const out = [];
     root.querySelectorAll(PROSE).forEach((block) => {
       if (block.querySelector(PROSE)) return;  // its own blocks are visited
-      const text = block.textContent.replace(/\s+/g, " ").trim();
-      for (const s of text.match(SENTENCE) || []) {
-        const t = s.trim();
-        if (t.length > 1) out.push(t);
-      }
+      out.push(...sentencesOf(block));
     });
     return {prose: out, code, headings};
   };
