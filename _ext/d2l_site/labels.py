@@ -7,7 +7,7 @@
 - template overrides, ``templates/``, for the strings the book theme writes in English
   (``TEMPLATE_LABELS``): copies of its components with only those strings changed;
 - the book theme's own catalog (domain ``booktheme``) lacks some strings (the launch menu's
-  logos' alt texts, "Binder logo"): ``locale/zh_CN/LC_MESSAGES/booktheme.po`` holds them, compiled
+  logos' alt texts, "Binder logo"): ``theme_locale/zh_CN/LC_MESSAGES/booktheme.po`` holds them, compiled
   into the build folder and added behind the theme's catalog (``BOOKTHEME_CATALOG``);
 - ``HEADER_BUTTONS`` for the buttons above each page, which the book theme builds in Python from
   its own catalog (列印成 PDF, 下載原始檔…) or in English: their tooltips and texts are set
@@ -30,8 +30,9 @@ from sphinx.errors import ExtensionError
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 CATALOG = HERE / "locale" / "zh_CN" / "LC_MESSAGES" / "sphinx.po"
-#: the strings the book theme's zh_CN catalog lacks (domain "booktheme")
-BOOKTHEME_CATALOG = CATALOG.with_name("booktheme.po")
+#: the strings the book theme's zh_CN catalog lacks (domain "booktheme"); outside locale_dirs,
+#: which Sphinx compiles in place, so that only compile_catalog compiles it, into the build folder
+BOOKTHEME_CATALOG = HERE / "theme_locale" / "zh_CN" / "LC_MESSAGES" / "booktheme.po"
 
 #: theme options that are labels
 THEME_OPTIONS = {"search_bar_text": "搜索本书…", "toc_title": "目录"}
