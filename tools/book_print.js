@@ -87,8 +87,7 @@ async () => {
   // Tables (the page's and those in outputs), then anything else still too wide.
   article.querySelectorAll('table').forEach(shrink);
   article.querySelectorAll('pre, img, svg, .cell_output > *, .math').forEach(el => {
-    const box = el.getBoundingClientRect();
-    if (box.right > right + 0.5 || box.left < left - 0.5) shrink(el);
+    if (el.getBoundingClientRect().right > right + 0.5) shrink(el);
   });
   return fitted;
 }
